@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* weft map contract: the only definition of map names, keys, values and reason codes.
+ * Included by the BPF programs (clang -target bpf) and by the C++ agent and CLI. */
+#ifndef WEFT_MAPS_H
+#define WEFT_MAPS_H
+
+#include <linux/types.h>
+
+#ifdef __cplusplus
+#define WEFT_STATIC_ASSERT(cond, msg) static_assert(cond, msg)
+#else
+#define WEFT_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
+#endif
+
+/* Bumped whenever a key or value below changes shape. Map names carry the same
+ * number as a suffix so that an old pin is never reused with a new layout. */
+#define WEFT_LAYOUT_VERSION 1
+#define WEFT_META_MAGIC 0x77656674 /* "weft" */
+
+#define WEFT_MAP_META "weft_meta"
+#define WEFT_MAP_SVC "weft_svc_v1"
+#define WEFT_MAP_SLOT "weft_slot_v1"
+#define WEFT_MAP_BACKEND "weft_be_v1"
+#define WEFT_MAP_RR "weft_rr_v1"
+#define WEFT_MAP_REVNAT "weft_revnat_v1"
+#define WEFT_MAP_STATS "weft_stats_v1"
+
+#define WEFT_MAX_SERVICES 65536
+#define WEFT_MAX_BACKENDS 65536
+/* Slots of one half of a service's backend set. */
+#define WEFT_MAX_SLOTS_PER_SVC 1024
+#define WEFT_MAX_SLOTS 262144
+#define WEFT_MAX_REVNAT 262144
+
+/* Address families as the kernel numbers them (AF_INET, AF_INET6). */
+#define WEFT_AF_INET 2
+#define WEFT_AF_INET6 10
+
+#define WEFT_PROTO_TCP 6
+#define WEFT_PROTO_UDP 17
+
+/* Balancing algorithms. The values are ABI: they live in pinned maps. Weighted,
+ * least-connection and Maglev are reserved for the balancing issue. */
+enum weft_lb_algo {
+	WEFT_LB_RANDOM = 0,
+	WEFT_LB_ROUND_ROBIN = 1,
+	WEFT_LB_WEIGHTED = 2,
+	WEFT_LB_LEAST_CONN = 3,
+	WEFT_LB_MAGLEV = 4,
+	WEFT_LB_ALGO_MAX,
+};
+
+/* Per-backend state bits; the controller only places usable backends in slots,
+ * the bits let later features (drain, circuit breaker) keep a backend known. */
+enum weft_backend_state {
+	WEFT_BE_ACTIVE = 1 << 0,
+	WEFT_BE_DRAINING = 1 << 1,
+	WEFT_BE_UNHEALTHY = 1 << 2,
+	WEFT_BE_CIRCUIT_OPEN = 1 << 3,
+};
+
+/* Reason codes: index of weft_stats, one per-CPU counter each. Append only. */
+enum weft_reason {
+	WEFT_R_LB_OK = 0,	   /* connect/sendmsg rewritten to a backend */
+	WEFT_R_NOT_SERVICE,	   /* destination is not a service: untouched */
+	WEFT_R_NO_BACKEND,	   /* service has an empty backend set: ECONNREFUSED */
+	WEFT_R_SLOT_MISS,	   /* slot entry missing (update raced): ECONNREFUSED */
+	WEFT_R_BACKEND_MISS,	   /* slot names an unknown backend: ECONNREFUSED */
+	WEFT_R_FAMILY_MISMATCH,	   /* IPv6 backend for an IPv4-mapped connect: refused */
+	WEFT_R_REVNAT_UPDATE_FAIL, /* could not record the original address */
+	WEFT_R_PEER_RESTORED,	   /* getpeername answered with the virtual address */
+	WEFT_R_RECV_RESTORED,	   /* recvmsg source rewritten to the virtual address */
+	WEFT_R_V4_MAPPED,	   /* IPv6 socket balanced through the IPv4 table */
+	WEFT_R_MAX,
+};
+
+/* weft_meta, ARRAY[1]: identifies the layout of everything pinned beside it. */
+struct weft_meta {
+	__u32 magic;
+	__u32 layout_version;
+	__u64 created_ns; /* CLOCK_MONOTONIC of first creation; informational */
+};
+WEFT_STATIC_ASSERT(sizeof(struct weft_meta) == 16, "weft_meta layout");
+
+/* weft_svc_v1, HASH (no prealloc, so readers never see a recycled element):
+ * (virtual IP, port, protocol) -> service. IPv4 addresses sit in addr[0]; the
+ * other words are zero. Ports and addresses are in network byte order. */
+struct weft_svc_key {
+	__u32 addr[4];
+	__u16 port;
+	__u8 proto;
+	__u8 family;
+};
+WEFT_STATIC_ASSERT(sizeof(struct weft_svc_key) == 20, "weft_svc_key layout");
+
+/* The backend set is double-buffered: slots of `half` 0 and 1. The controller
+ * fills the inactive half, then replaces this value in one update, so a connect
+ * sees either the old set or the new one. */
+struct weft_svc_value {
+	__u32 svc_id;
+	__u16 count; /* backends in the active half; 0 means refuse */
+	__u8 half;
+	__u8 algo; /* enum weft_lb_algo */
+	__u32 flags;
+	__u32 generation; /* bumped on every flip; for operators */
+};
+WEFT_STATIC_ASSERT(sizeof(struct weft_svc_value) == 16, "weft_svc_value layout");
+
+/* weft_slot_v1, HASH: (service, half, index) -> backend. */
+struct weft_slot_key {
+	__u32 svc_id;
+	__u16 index;
+	__u8 half;
+	__u8 pad;
+};
+WEFT_STATIC_ASSERT(sizeof(struct weft_slot_key) == 8, "weft_slot_key layout");
+
+struct weft_slot_value {
+	__u32 backend_id;
+	__u16 weight; /* reserved for weighted balancing */
+	__u16 pad;
+};
+WEFT_STATIC_ASSERT(sizeof(struct weft_slot_value) == 8, "weft_slot_value layout");
+
+/* weft_be_v1, HASH: backend id -> address. Backends are shared between
+ * services that name the same address, port and protocol. */
+struct weft_backend {
+	__u32 addr[4];
+	__u16 port;
+	__u8 proto;
+	__u8 family;
+	__u8 state; /* enum weft_backend_state bits */
+	__u8 pad[3];
+};
+WEFT_STATIC_ASSERT(sizeof(struct weft_backend) == 24, "weft_backend layout");
+
+/* weft_rr_v1, ARRAY[WEFT_MAX_SERVICES] of __u64: round-robin position per
+ * service id, advanced with an atomic fetch-and-add. */
+
+/* weft_revnat_v1, LRU_HASH: (socket cookie, backend address) -> virtual address.
+ * Lets getpeername and recvmsg report the address the application asked for. */
+struct weft_revnat_key {
+	__u64 cookie;
+	__u32 addr[4];
+	__u16 port;
+	__u8 family;
+	__u8 pad[5];
+};
+WEFT_STATIC_ASSERT(sizeof(struct weft_revnat_key) == 32, "weft_revnat_key layout");
+
+struct weft_revnat_value {
+	__u32 addr[4];
+	__u16 port;
+	__u8 family;
+	__u8 pad;
+	__u32 svc_id;
+};
+WEFT_STATIC_ASSERT(sizeof(struct weft_revnat_value) == 24, "weft_revnat_value layout");
+
+/* weft_stats_v1, PERCPU_ARRAY[WEFT_R_MAX] of __u64, indexed by enum weft_reason. */
+
+#endif /* WEFT_MAPS_H */
