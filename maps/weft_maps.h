@@ -24,6 +24,7 @@
 #define WEFT_MAP_RR "weft_rr_v1"
 #define WEFT_MAP_REVNAT "weft_revnat_v1"
 #define WEFT_MAP_STATS "weft_stats_v1"
+#define WEFT_MAP_SVC_INFO "weft_svcinfo_v1"
 
 #define WEFT_MAX_SERVICES 65536
 #define WEFT_MAX_BACKENDS 65536
@@ -156,6 +157,16 @@ struct weft_revnat_value {
 	__u32 svc_id;
 };
 WEFT_STATIC_ASSERT(sizeof(struct weft_revnat_value) == 24, "weft_revnat_value layout");
+
+/* weft_svcinfo_v1, HASH: service id -> its key and name, for operators and
+ * tools (bpftool prints the name as a string). Never read by the data path. */
+#define WEFT_SVC_NAME_LEN 128
+struct weft_svc_info {
+	struct weft_svc_key key;
+	__u32 pad;
+	char name[WEFT_SVC_NAME_LEN]; /* "name" or "name.namespace", NUL-terminated */
+};
+WEFT_STATIC_ASSERT(sizeof(struct weft_svc_info) == 152, "weft_svc_info layout");
 
 /* weft_stats_v1, PERCPU_ARRAY[WEFT_R_MAX] of __u64, indexed by enum weft_reason. */
 
