@@ -29,7 +29,9 @@ const char* levelName(Level level) {
 
 }  // namespace
 
-void setLevel(Level level) { g_level.store(static_cast<int>(level)); }
+void setLevel(Level level) {
+  g_level.store(static_cast<int>(level));
+}
 
 bool parseLevel(std::string_view text, Level* out) {
   for (Level l : {Level::kDebug, Level::kInfo, Level::kWarn, Level::kError}) {

@@ -19,7 +19,7 @@ struct Error {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
   Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return v_.index() == 0; }
@@ -57,6 +57,8 @@ class [[nodiscard]] Result<void> {
 
 using Status = Result<void>;
 
-inline Error makeError(std::string message, int code = 0) { return Error{std::move(message), code}; }
+inline Error makeError(std::string message, int code = 0) {
+  return Error{std::move(message), code};
+}
 
 }  // namespace weft

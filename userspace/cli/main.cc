@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: Apache-2.0
+// weftctl: reads weft's pinned maps directly and prints status, services and backends.
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include "userspace/cli/map_snapshot.h"
+#include "userspace/cli/render.h"
+
+namespace {
+
+enum class Output { kTable, kJson };
+
+int fail(const std::string& message) {
+  std::cerr << "weftctl: " << message << "\n";
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"weftctl: inspect the weft data plane through its pinned BPF maps"};
+  app.require_subcommand(1);
+  std::string bpffs_root = "/sys/fs/bpf/weft";
+  std::string output = "table";
+  app.add_option("--bpffs-root", bpffs_root, "bpffs directory weftd pins under")
+      ->capture_default_str();
+  app.add_option("-o,--output", output, "table or json")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+
+  auto* status = app.add_subcommand("status", "layout version, links, counts, counters");
+  auto* service = app.add_subcommand("service", "services in the maps");
+  service->require_subcommand(1);
+  auto* service_list = service->add_subcommand("list", "list services");
+  auto* backend = app.add_subcommand("backend", "backends in the maps");
+  backend->require_subcommand(1);
+  auto* backend_list = backend->add_subcommand("list", "list the active backends");
+  std::optional<std::string> backend_service;
+  backend_list->add_option("SERVICE", backend_service, "name, vip:port/proto or vip:port");
+
+  CLI11_PARSE(app, argc, argv);
+  Output out = output == "json" ? Output::kJson : Output::kTable;
+
+  auto snap = weft::cli::readSnapshot(bpffs_root);
+  if (!snap) {
+    return fail(snap.error().message);
+  }
+
+  nlohmann::ordered_json result;
+  if (status->parsed()) {
+    result = weft::cli::statusJson(*snap, bpffs_root);
+    if (out == Output::kTable) {
+      weft::cli::printKeyValues(std::cout, result);
+      return 0;
+    }
+  } else if (service_list->parsed()) {
+    result = weft::cli::servicesJson(*snap);
+  } else if (backend_list->parsed()) {
+    auto rows = weft::cli::backendsJson(*snap, backend_service);
+    if (!rows) {
+      return fail(rows.error().message);
+    }
+    result = *rows;
+  }
+
+  if (out == Output::kJson) {
+    std::cout << result.dump(2) << "\n";
+  } else {
+    weft::cli::printTable(std::cout, result);
+  }
+  return 0;
+}
