@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: Apache-2.0
+// YAML rendering of test configs. Every scalar is quoted except numbers, so IPv6
+// addresses and names never need escaping rules of their own.
+#include "tests/e2e/config.h"
+
+#include <sstream>
+
+namespace weft::e2e {
+namespace {
+
+std::string quoted(const std::string& s) {
+  return "\"" + s + "\"";
+}
+
+}  // namespace
+
+std::string renderYaml(const AgentConfig& config) {
+  std::ostringstream out;
+  out << "cgroup: " << quoted(config.cgroup) << "\n";
+  out << "bpffs_root: " << quoted(config.bpffs_root) << "\n";
+  out << "log_level: " << config.log_level << "\n";
+  out << "vip_ranges: [";
+  for (size_t i = 0; i < config.vip_ranges.size(); ++i) {
+    out << (i ? ", " : "") << quoted(config.vip_ranges[i]);
+  }
+  out << "]\n";
+
+  out << "services:" << (config.services.empty() ? " []" : "") << "\n";
+  for (const ServiceSpec& svc : config.services) {
+    out << "  - name: " << svc.name << "\n";
+    out << "    vip: " << quoted(svc.vip) << "\n";
+    out << "    port: " << svc.port << "\n";
+    out << "    protocol: " << svc.protocol << "\n";
+    out << "    algorithm: " << svc.algorithm << "\n";
+    out << "    backends:" << (svc.backends.empty() ? " []" : "") << "\n";
+    for (const BackendSpec& be : svc.backends) {
+      out << "      - address: " << quoted(be.address) << "\n";
+      out << "        port: " << be.port << "\n";
+    }
+  }
+  return out.str();
+}
+
+}  // namespace weft::e2e

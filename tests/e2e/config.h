@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: Apache-2.0
+// weftd configuration for one test, rendered as the YAML the agent reads.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace weft::e2e {
+
+struct BackendSpec {
+  std::string address;
+  uint32_t port = 0;  // wider than a port so tests can write invalid ones (70000)
+};
+
+struct ServiceSpec {
+  std::string name;
+  std::string vip;
+  uint32_t port = 0;
+  std::string protocol = "tcp";
+  std::string algorithm = "round_robin";
+  std::vector<BackendSpec> backends;
+};
+
+struct AgentConfig {
+  std::string cgroup;
+  std::string bpffs_root;
+  std::string log_level = "info";
+  std::vector<std::string> vip_ranges = {"10.96.0.0/16", "fd00:96::/112"};
+  std::vector<ServiceSpec> services;
+};
+
+std::string renderYaml(const AgentConfig& config);
+
+}  // namespace weft::e2e
