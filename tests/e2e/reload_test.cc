@@ -133,5 +133,22 @@ TEST_F(AgentTest, InvalidConfigOnReloadKeepsRunningState) {
   EXPECT_EQ(runClient(sandbox_.procsFile(), [&] { return countNames(web, 4); }), "b1=2 b2=2");
 }
 
+TEST_F(AgentTest, EditedConfigFileIsAppliedWithoutSignal) {
+  auto& b1 = tcpServer("b1");
+  auto& b2 = tcpServer("b2");
+  AgentConfig config = sandbox_.baseConfig();
+  config.services.push_back(
+      {"web", "10.96.0.10", 80, "tcp", "round_robin", {backendOf(b1), backendOf(b2)}});
+  ASSERT_NO_FATAL_FAILURE(startAgent(config));
+
+  // No SIGHUP: the agent's inotify watch must notice the rewritten file by itself.
+  config.services[0].backends = {backendOf(b2)};
+  ASSERT_TRUE(sandbox_.writeConfig(config));
+  ASSERT_NO_FATAL_FAILURE(expectServing(config));
+
+  Endpoint web = endpoint("10.96.0.10", 80);
+  EXPECT_EQ(runClient(sandbox_.procsFile(), [&] { return countNames(web, 4); }), "b2=4");
+}
+
 }  // namespace
 }  // namespace weft::e2e
