@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: Apache-2.0
+// The weftd configuration as plain values, after parsing and validation. Every field holds a
+// value the rest of the agent can use without checking it again.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "maps/weft_maps.h"
+#include "userspace/common/log.h"
+#include "userspace/config/ip_addr.h"
+
+namespace weft {
+
+inline constexpr std::string_view kDefaultBpffsRoot = "/sys/fs/bpf/weft";
+
+struct BackendConfig {
+  IpAddr address;
+  uint16_t port = 0;  // host byte order
+
+  bool operator==(const BackendConfig&) const = default;
+};
+
+struct ServiceConfig {
+  std::string name;  // DNS label, unique within the config
+  IpAddr vip;
+  uint16_t port = 0;                  // host byte order
+  uint8_t protocol = WEFT_PROTO_TCP;  // WEFT_PROTO_TCP or WEFT_PROTO_UDP
+  weft_lb_algo algorithm = WEFT_LB_ROUND_ROBIN;
+  std::vector<BackendConfig> backends;  // in slot order; may be empty
+
+  bool operator==(const ServiceConfig&) const = default;
+};
+
+struct AgentConfig {
+  std::string cgroup;  // absolute path of a cgroup v2 directory
+  std::string bpffs_root{kDefaultBpffsRoot};
+  log::Level log_level = log::Level::kInfo;
+  std::vector<Cidr> vip_ranges;
+  std::vector<ServiceConfig> services;
+
+  bool operator==(const AgentConfig&) const = default;
+};
+
+// Names as they appear in the config file ("tcp", "round_robin", "info"), for messages,
+// weftctl output and writing a config back out. Unknown values give "unknown".
+const char* protocolName(uint8_t protocol);
+const char* algorithmName(weft_lb_algo algorithm);
+const char* logLevelName(log::Level level);
+
+// The inverse; false when `text` is not one of the names the config accepts.
+bool protocolFromName(std::string_view text, uint8_t* out);
+bool algorithmFromName(std::string_view text, weft_lb_algo* out);
+bool logLevelFromName(std::string_view text, log::Level* out);
+
+}  // namespace weft
