@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: Apache-2.0
+// The service registry's data model: services, their ports and virtual IPs, and endpoints
+// with their health checks. Plain values; validation lives in model_validate.h.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "maps/weft_maps.h"
+#include "userspace/config/ip_addr.h"
+
+namespace weft::registry {
+
+using Labels = std::map<std::string, std::string>;
+
+struct ServicePort {
+  std::string name;  // DNS label, unique within the service; "" allowed when only one port
+  uint16_t port = 0;  // the port clients use on the virtual IP, host byte order
+  uint8_t protocol = WEFT_PROTO_TCP;
+
+  bool operator==(const ServicePort&) const = default;
+};
+
+struct Service {
+  std::string name;                    // DNS label, 1..63 chars
+  std::string ns = "default";          // namespace, DNS label
+  std::vector<ServicePort> ports;      // at least one
+  Labels labels;
+  weft_lb_algo algorithm = WEFT_LB_ROUND_ROBIN;
+  std::optional<IpAddr> vip;           // allocated by the registry when empty; then stable
+  uint64_t revision = 0;               // store revision of the last change; 0 before stored
+
+  bool operator==(const Service&) const = default;
+};
+
+enum class HealthCheckKind { kNone, kTcp, kHttp };
+
+struct HealthCheck {
+  HealthCheckKind kind = HealthCheckKind::kNone;
+  std::string http_path = "/";  // kHttp only; must start with '/'
+  int expected_status = 200;    // kHttp only
+  uint32_t interval_ms = 5000;
+  uint32_t timeout_ms = 1000;
+  uint32_t healthy_threshold = 2;    // consecutive successes to become healthy
+  uint32_t unhealthy_threshold = 3;  // consecutive failures to become unhealthy
+
+  bool operator==(const HealthCheck&) const = default;
+};
+
+struct Endpoint {
+  std::string service;        // service name
+  std::string ns = "default";  // service namespace
+  IpAddr host;                 // an address, never a hostname: the data path needs one
+  uint16_t port = 0;           // target port on the host, host byte order
+  std::string port_name;       // which service port this serves; "" = the service's first
+  std::string version;
+  std::string zone;
+  uint32_t weight = 100;
+  Labels labels;
+  HealthCheck health;
+  uint32_t ttl_seconds = 0;       // 0 = no TTL; else expires without a heartbeat
+  int64_t last_heartbeat_ms = 0;  // wall clock, set by the registry on register/heartbeat
+  uint64_t revision = 0;
+
+  // Endpoints are identified within their service by host and port.
+  std::string id() const;
+
+  bool operator==(const Endpoint&) const = default;
+};
+
+}  // namespace weft::registry

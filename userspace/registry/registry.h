@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: Apache-2.0
+// The registry: validated operations on services and endpoints over a Store, VIP
+// allocation, and the view the data path needs (usable endpoints per service port).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "userspace/common/result.h"
+#include "userspace/config/agent_config.h"
+#include "userspace/registry/model.h"
+#include "userspace/registry/store.h"
+
+namespace weft::registry {
+
+// Error codes carried in weft::Error::code so the API can map them to HTTP statuses.
+inline constexpr int kInvalid = 22;   // EINVAL -> 400
+inline constexpr int kNotFound = 2;   // ENOENT -> 404
+inline constexpr int kConflict = 17;  // EEXIST -> 409
+
+// Health as the local checker sees it; endpoints without a check are always healthy.
+class HealthView {
+ public:
+  virtual ~HealthView() = default;
+  virtual bool healthy(const Endpoint& endpoint) const = 0;
+};
+
+// Thread-safe: serialises its own read-modify-write sequences.
+class Registry {
+ public:
+  // `now_ms` returns wall-clock milliseconds (injected for tests).
+  Registry(Store& store, std::vector<Cidr> vip_ranges, std::function<int64_t()> now_ms);
+
+  // Validates every field (names are DNS labels, ports 1..65535, protocol tcp/udp, at most
+  // 16 ports, label keys/values bounded); allocates a VIP from the ranges when none is given
+  // (a given VIP must lie in a range and be free). Errors name the field and the value.
+  Result<Service> registerService(Service service);
+  // Replaces ports, labels and algorithm; the VIP never changes.
+  Result<Service> updateService(Service service);
+  Status deregisterService(const std::string& ns, const std::string& name);
+
+  // Unknown service -> kNotFound unless `create_service` (then a service with one port,
+  // endpoint's port, tcp, is registered first). Duplicate host:port -> kConflict.
+  Result<Endpoint> registerEndpoint(Endpoint endpoint, bool create_service = false);
+  Status deregisterEndpoint(const std::string& ns, const std::string& service,
+                            const std::string& endpoint_id);
+  // Refreshes last_heartbeat_ms of a TTL endpoint.
+  Status heartbeat(const std::string& ns, const std::string& service,
+                   const std::string& endpoint_id);
+
+  Result<Snapshot> snapshot();
+
+  // Endpoints of the service that are healthy and not expired, for discovery.
+  Result<std::vector<Endpoint>> usableEndpoints(const std::string& ns, const std::string& name,
+                                                const HealthView& health);
+
+ private:
+  Store& store_;
+  std::vector<Cidr> vip_ranges_;
+  std::function<int64_t()> now_ms_;
+};
+
+// The data path's view of a snapshot: one ServiceConfig per service port, named
+// "<name>.<ns>" (with ":<port name>" when the service has several ports), holding the usable
+// endpoints that serve that port. Pure function.
+std::vector<ServiceConfig> toServiceConfigs(const Snapshot& snapshot, const HealthView& health,
+                                            int64_t now_ms);
+
+}  // namespace weft::registry

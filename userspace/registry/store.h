@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: Apache-2.0
+// The persistence interface behind the registry: an embedded SQLite file or etcd v3.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "userspace/common/result.h"
+#include "userspace/registry/model.h"
+
+namespace weft::registry {
+
+// Everything stored, at one store revision.
+struct Snapshot {
+  std::vector<Service> services;
+  std::vector<Endpoint> endpoints;
+  uint64_t revision = 0;
+};
+
+// A store persists services (with their VIPs) and endpoints. Every mutating call is durable
+// when it returns success (SQLite: committed with synchronous=FULL; etcd: acknowledged by the
+// cluster). Calls are thread-safe. Validation is the Registry's job; the store enforces only
+// uniqueness: a service key (ns/name), a VIP, an endpoint (ns/service/host:port).
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Creates the service or replaces the stored one with the same ns/name. The VIP must be
+  // set (the Registry allocates it). Fails with an EEXIST-coded error when `create_only` and
+  // the service exists, or when another service holds the VIP. Returns it with its revision.
+  virtual Result<Service> putService(const Service& service, bool create_only) = 0;
+  // Deletes the service and all its endpoints; ENOENT-coded error when unknown.
+  virtual Status deleteService(const std::string& ns, const std::string& name) = 0;
+
+  // Fails with ENOENT-coded error when the service does not exist, EEXIST when
+  // `create_only` and the endpoint exists.
+  virtual Result<Endpoint> putEndpoint(const Endpoint& endpoint, bool create_only) = 0;
+  virtual Status deleteEndpoint(const std::string& ns, const std::string& service,
+                                const std::string& endpoint_id) = 0;
+
+  virtual Result<Snapshot> snapshot() = 0;
+
+  // Calls `on_change` (from a store-owned thread) after any change by anyone (for etcd: by
+  // any host). Coalescing is allowed: one call may stand for several changes. The caller
+  // re-reads snapshot(). Stops when the store is destroyed.
+  virtual Status watch(std::function<void()> on_change) = 0;
+};
+
+}  // namespace weft::registry
