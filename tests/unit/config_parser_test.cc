@@ -241,7 +241,7 @@ TEST(ConfigParserTest, RejectsDuplicateVipPortProtocol) {
 TEST(ConfigParserTest, RejectsUnknownKeysAnywhere) {
   expectRejected(withService(kWeb, "bogus: 1\n"),
                  "bogus: unknown key (expected one of: cgroup, bpffs_root, log_level, "
-                 "vip_ranges, services)");
+                 "vip_ranges, services, registry, api, dns)");
   expectRejected(withService(R"(  - name: web
     vip: 10.96.0.10
     port: 80
@@ -442,6 +442,52 @@ TEST(ConfigParserTest, LoadFileErrorsNameThePath) {
   EXPECT_EQ(bad.error().message,
             "config " + path +
                 ": log_level: \"loud\" is not one of debug, info, warn, error (line 2, column 12)");
+}
+
+}  // namespace
+}  // namespace weft
+
+namespace weft {
+namespace {
+
+TEST(ConfigSectionsTest, RegistryApiAndDnsSections) {
+  auto config = parseConfig(R"(cgroup: /sys/fs/cgroup/unified/weft
+registry:
+  store: etcd
+  etcd_endpoints: ["http://127.0.0.1:2379"]
+  etcd_prefix: /mesh/
+api:
+  socket: /run/weft/api.sock
+  tcp: 127.0.0.1:7070
+dns:
+  listen: 127.0.0.1:5353
+  domain: example.internal
+)");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->registry.store, "etcd");
+  EXPECT_EQ(config->registry.etcd_prefix, "/mesh/");
+  EXPECT_EQ(config->api.socket, "/run/weft/api.sock");
+  EXPECT_EQ(config->api.tcp, "127.0.0.1:7070");
+  EXPECT_EQ(config->dns.listen, "127.0.0.1:5353");
+  EXPECT_EQ(config->dns.domain, "example.internal");
+  EXPECT_EQ(config->dns.forward, "refuse");
+}
+
+TEST(ConfigSectionsTest, RejectsBadRegistryStoreAndPaths) {
+  auto store = parseConfig("cgroup: /x\nregistry:\n  store: mysql\n");
+  ASSERT_FALSE(store.ok());
+  EXPECT_NE(store.error().message.find("registry.store: \"mysql\" is not one of sqlite, etcd"),
+            std::string::npos)
+      << store.error().message;
+  auto path = parseConfig("cgroup: /x\nregistry:\n  path: relative.db\n");
+  ASSERT_FALSE(path.ok());
+  EXPECT_NE(path.error().message.find("registry.path: \"relative.db\" must be an absolute path"),
+            std::string::npos)
+      << path.error().message;
+  auto etcd = parseConfig("cgroup: /x\nregistry:\n  etcd_endpoints: [\"127.0.0.1:2379\"]\n");
+  ASSERT_FALSE(etcd.ok());
+  EXPECT_NE(etcd.error().message.find("registry.etcd_endpoints[0]"), std::string::npos)
+      << etcd.error().message;
 }
 
 }  // namespace

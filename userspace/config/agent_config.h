@@ -34,12 +34,42 @@ struct ServiceConfig {
   bool operator==(const ServiceConfig&) const = default;
 };
 
+// Where the service registry lives. Services from the config file are declared into it.
+struct RegistryConfig {
+  std::string store = "sqlite";  // sqlite | etcd
+  std::string path = "/var/lib/weft/registry.db";
+  std::vector<std::string> etcd_endpoints{"http://127.0.0.1:2379"};
+  std::string etcd_prefix = "/weft/";
+
+  bool operator==(const RegistryConfig&) const = default;
+};
+
+// The local HTTP/JSON API: always on a unix socket; on loopback TCP only when `tcp` is set.
+struct ApiConfig {
+  std::string socket = "/run/weft/weftd.sock";
+  std::string tcp;  // "127.0.0.1:port" or empty
+
+  bool operator==(const ApiConfig&) const = default;
+};
+
+// The DNS server for <service>.<namespace>.svc.<domain>; off when `listen` is empty.
+struct DnsConfig {
+  std::string listen;  // "127.0.0.1:53"
+  std::string domain = "cluster.local";
+  std::string forward = "refuse";  // refuse | <ip>:<port> of an upstream resolver
+
+  bool operator==(const DnsConfig&) const = default;
+};
+
 struct AgentConfig {
   std::string cgroup;  // absolute path of a cgroup v2 directory
   std::string bpffs_root{kDefaultBpffsRoot};
   log::Level log_level = log::Level::kInfo;
   std::vector<Cidr> vip_ranges;
   std::vector<ServiceConfig> services;
+  RegistryConfig registry;
+  ApiConfig api;
+  DnsConfig dns;
 
   bool operator==(const AgentConfig&) const = default;
 };

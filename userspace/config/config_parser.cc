@@ -90,6 +90,11 @@ class ConfigReader {
   Status readVipRanges(const YAML::Node& node, std::vector<Cidr>* out);
   Status readService(const YAML::Node& node, const std::string& path, ServiceConfig* out);
   Status readBackend(const YAML::Node& node, const std::string& path, BackendConfig* out);
+  Status readOptionalString(const YAML::Node& map, const std::string& path, const char* key,
+                            std::string* out);
+  Status readRegistry(const YAML::Node& node, RegistryConfig* out);
+  Status readApi(const YAML::Node& node, ApiConfig* out);
+  Status readDns(const YAML::Node& node, DnsConfig* out);
 
   std::map<std::string, YAML::Mark> marks_;
 };
@@ -289,7 +294,8 @@ Status ConfigReader::readService(const YAML::Node& node, const std::string& path
 }
 
 Status ConfigReader::read(const YAML::Node& root, AgentConfig* out) {
-  auto st = expectMap(root, "", {"cgroup", "bpffs_root", "log_level", "vip_ranges", "services"});
+  auto st = expectMap(root, "", {"cgroup", "bpffs_root", "log_level", "vip_ranges", "services",
+                                 "registry", "api", "dns"});
   if (!st) {
     return st;
   }
@@ -322,6 +328,22 @@ Status ConfigReader::read(const YAML::Node& root, AgentConfig* out) {
     }
   }
 
+  if (auto registry = field(root, "registry")) {
+    if (st = readRegistry(*registry, &out->registry); !st) {
+      return st;
+    }
+  }
+  if (auto api = field(root, "api")) {
+    if (st = readApi(*api, &out->api); !st) {
+      return st;
+    }
+  }
+  if (auto dns = field(root, "dns")) {
+    if (st = readDns(*dns, &out->dns); !st) {
+      return st;
+    }
+  }
+
   auto services = field(root, "services");
   if (!services) {
     return {};
@@ -337,6 +359,84 @@ Status ConfigReader::read(const YAML::Node& root, AgentConfig* out) {
     }
   }
   return {};
+}
+
+Status ConfigReader::readOptionalString(const YAML::Node& map, const std::string& path,
+                                        const char* key, std::string* out) {
+  if (auto node = field(map, key)) {
+    return readString(*node, join(path, key), out);
+  }
+  return {};
+}
+
+Status ConfigReader::readRegistry(const YAML::Node& node, RegistryConfig* out) {
+  auto st = expectMap(node, "registry", {"store", "path", "etcd_endpoints", "etcd_prefix"});
+  if (!st) {
+    return st;
+  }
+  if (st = readOptionalString(node, "registry", "store", &out->store); !st) {
+    return st;
+  }
+  if (out->store != "sqlite" && out->store != "etcd") {
+    return fail("registry.store", node["store"],
+                fmt::format("\"{}\" is not one of sqlite, etcd", out->store));
+  }
+  if (st = readOptionalString(node, "registry", "path", &out->path); !st) {
+    return st;
+  }
+  if (out->path.empty() || out->path[0] != '/') {
+    return fail("registry.path", node, fmt::format("\"{}\" must be an absolute path", out->path));
+  }
+  if (st = readOptionalString(node, "registry", "etcd_prefix", &out->etcd_prefix); !st) {
+    return st;
+  }
+  if (auto endpoints = field(node, "etcd_endpoints")) {
+    if (!endpoints->IsSequence() || endpoints->size() == 0) {
+      return fail("registry.etcd_endpoints", *endpoints, "expected a non-empty list of URLs");
+    }
+    out->etcd_endpoints.clear();
+    for (size_t i = 0; i < endpoints->size(); ++i) {
+      std::string path = fmt::format("registry.etcd_endpoints[{}]", i);
+      std::string url;
+      if (st = readString((*endpoints)[i], path, &url); !st) {
+        return st;
+      }
+      if (!url.starts_with("http://")) {
+        return fail(path, (*endpoints)[i],
+                    fmt::format("\"{}\" must be an http:// URL (host:port)", url));
+      }
+      out->etcd_endpoints.push_back(url);
+    }
+  }
+  return {};
+}
+
+Status ConfigReader::readApi(const YAML::Node& node, ApiConfig* out) {
+  auto st = expectMap(node, "api", {"socket", "tcp"});
+  if (!st) {
+    return st;
+  }
+  if (st = readOptionalString(node, "api", "socket", &out->socket); !st) {
+    return st;
+  }
+  if (out->socket.empty() || out->socket[0] != '/') {
+    return fail("api.socket", node, fmt::format("\"{}\" must be an absolute path", out->socket));
+  }
+  return readOptionalString(node, "api", "tcp", &out->tcp);
+}
+
+Status ConfigReader::readDns(const YAML::Node& node, DnsConfig* out) {
+  auto st = expectMap(node, "dns", {"listen", "domain", "forward"});
+  if (!st) {
+    return st;
+  }
+  if (st = readOptionalString(node, "dns", "listen", &out->listen); !st) {
+    return st;
+  }
+  if (st = readOptionalString(node, "dns", "domain", &out->domain); !st) {
+    return st;
+  }
+  return readOptionalString(node, "dns", "forward", &out->forward);
 }
 
 Result<AgentConfig> parseDocument(std::string_view yaml_text) {

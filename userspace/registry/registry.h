@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -53,11 +54,16 @@ class Registry {
 
   Result<Snapshot> snapshot();
 
-  // Endpoints of the service that are healthy and not expired, for discovery.
+  // Endpoints of the service that are healthy, not expired and not drained (weight 0), for
+  // discovery: the same rule as toServiceConfigs (endpoint_usable.h).
   Result<std::vector<Endpoint>> usableEndpoints(const std::string& ns, const std::string& name,
                                                 const HealthView& health);
 
  private:
+  Result<Service> registerServiceLocked(Service service, uint8_t preferred_family);
+  Result<Service> storeWithAllocatedVip(Service service, uint8_t preferred_family);
+
+  std::mutex mutex_;
   Store& store_;
   std::vector<Cidr> vip_ranges_;
   std::function<int64_t()> now_ms_;

@@ -43,6 +43,17 @@ class Store {
 
   virtual Result<Snapshot> snapshot() = 0;
 
+  // Keyed reads for the registry's per-request checks. The defaults scan snapshot(); a store
+  // overrides them when it can look keys up directly. ENOENT-coded error when absent.
+  virtual Result<Service> getService(const std::string& ns, const std::string& name);
+  virtual Result<Endpoint> getEndpoint(const std::string& ns, const std::string& service,
+                                       const std::string& endpoint_id);
+  // The endpoints of one service (empty when it has none or does not exist).
+  virtual Result<std::vector<Endpoint>> listEndpoints(const std::string& ns,
+                                                      const std::string& service);
+  // Every VIP held by a service, for allocation.
+  virtual Result<std::vector<IpAddr>> usedVips();
+
   // Calls `on_change` (from a store-owned thread) after any change by anyone (for etcd: by
   // any host). Coalescing is allowed: one call may stand for several changes. The caller
   // re-reads snapshot(). Stops when the store is destroyed.

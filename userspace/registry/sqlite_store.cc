@@ -1,0 +1,426 @@
+// SPDX-License-Identifier: Apache-2.0
+// SqliteStore: rows hold the model's JSON next to the key columns SQLite enforces uniqueness
+// on. Every change runs in one BEGIN IMMEDIATE transaction that also bumps the revision, so
+// a failed change leaves both the data and the revision as they were.
+#include "userspace/registry/sqlite_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "userspace/registry/registry.h"
+#include "userspace/registry/sqlite_rows.h"
+
+namespace weft::registry {
+namespace {
+
+using sqlite_rows::encode;
+using sqlite_rows::kBusyTimeout;
+using sqlite_rows::key;
+
+constexpr int64_t kSchemaVersion = 1;
+
+constexpr const char* kCreateSchema = R"(
+CREATE TABLE revision (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  value INTEGER NOT NULL
+);
+INSERT INTO revision (id, value) VALUES (1, 0);
+CREATE TABLE services (
+  ns TEXT NOT NULL,
+  name TEXT NOT NULL,
+  vip TEXT NOT NULL UNIQUE,
+  json TEXT NOT NULL,
+  revision INTEGER NOT NULL,
+  PRIMARY KEY (ns, name)
+) WITHOUT ROWID;
+CREATE TABLE endpoints (
+  ns TEXT NOT NULL,
+  service TEXT NOT NULL,
+  id TEXT NOT NULL,
+  json TEXT NOT NULL,
+  revision INTEGER NOT NULL,
+  PRIMARY KEY (ns, service, id),
+  FOREIGN KEY (ns, service) REFERENCES services (ns, name) ON DELETE CASCADE
+) WITHOUT ROWID;
+INSERT INTO schema_version (version) VALUES (1);
+)";
+
+// Creates the file with owner-only permissions before SQLite opens it; SQLite would use the
+// umask. The -wal and -shm files copy the main file's mode.
+Status prepareFile(const std::string& path) {
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) {
+    std::error_code ec;
+    if (!std::filesystem::exists(parent, ec)) {
+      std::filesystem::create_directories(parent, ec);
+      if (ec) {
+        return makeError(fmt::format("registry store {}: create directory {}: {}", path,
+                                     parent.string(), ec.message()),
+                         ec.value());
+      }
+      std::filesystem::permissions(parent, std::filesystem::perms::owner_all, ec);
+    }
+  }
+
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    int err = errno;
+    return makeError(fmt::format("registry store {}: open: {}", path, std::strerror(err)), err);
+  }
+  ::close(fd);
+  return {};
+}
+
+// WAL lets readers (the watch thread, other processes) run beside a writer; with
+// synchronous=FULL each commit is fsynced before it returns.
+Status enableWal(SqliteDb& db) {
+  auto mode = db.prepare("PRAGMA journal_mode = WAL");
+  if (!mode) {
+    return mode.error();
+  }
+  auto row = mode->step();
+  if (!row) {
+    return row.error();
+  }
+  if (!*row || mode->text(0) != "wal") {
+    return makeError(
+        fmt::format("registry store {}: the file system does not support WAL mode", db.path()));
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) {
+  if (auto st = prepareFile(path); !st) {
+    return st.error();
+  }
+  auto db = SqliteDb::open(path, true);
+  if (!db) {
+    return db.error();
+  }
+
+  std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(*db)));
+  if (auto st = store->initSchema(); !st) {
+    return st.error();
+  }
+  return store;
+}
+
+Status SqliteStore::initSchema() {
+  std::lock_guard lock(mutex_);
+  if (auto st = db_->exec(kBusyTimeout); !st) {
+    return st;
+  }
+
+  if (auto st = enableWal(*db_); !st) {
+    return st;
+  }
+  for (const char* pragma : {"PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON"}) {
+    if (auto st = db_->exec(pragma); !st) {
+      return st;
+    }
+  }
+
+  if (auto st = db_->exec("BEGIN IMMEDIATE"); !st) {
+    return st;
+  }
+  auto st = [&]() -> Status {
+    if (auto created = db_->exec("CREATE TABLE IF NOT EXISTS schema_version "
+                                 "(version INTEGER NOT NULL)");
+        !created) {
+      return created;
+    }
+    auto query = db_->prepare("SELECT version FROM schema_version");
+    if (!query) {
+      return query.error();
+    }
+    auto found = query->step();
+    if (!found) {
+      return found.error();
+    }
+    if (!*found) {
+      return db_->exec(kCreateSchema);
+    }
+    if (int64_t version = query->integer(0); version != kSchemaVersion) {
+      return makeError(
+          fmt::format("registry store {}: schema version {} is not the version "
+                      "this build reads ({})",
+                      db_->path(), version, kSchemaVersion));
+    }
+    return {};
+  }();
+  if (!st) {
+    db_->rollback();
+    return st;
+  }
+  if (auto committed = db_->exec("COMMIT"); !committed) {
+    db_->rollback();
+    return committed;
+  }
+  return {};
+}
+
+Result<uint64_t> SqliteStore::write(const std::function<Status(uint64_t revision)>& body) {
+  if (auto st = db_->exec("BEGIN IMMEDIATE"); !st) {
+    return st.error();
+  }
+  auto result = [&]() -> Result<uint64_t> {
+    auto bump = db_->prepare("UPDATE revision SET value = value + 1 WHERE id = 1 RETURNING value");
+    if (!bump) {
+      return bump.error();
+    }
+    auto row = bump->step();
+    if (!row || !*row) {
+      return row ? db_->error("revision row is missing") : row.error();
+    }
+    auto revision = static_cast<uint64_t>(bump->integer(0));
+    if (auto done = bump->run(); !done) {
+      return done.error();
+    }
+    if (auto st = body(revision); !st) {
+      return st.error();
+    }
+    if (auto st = db_->exec("COMMIT"); !st) {
+      return st.error();
+    }
+    return revision;
+  }();
+  if (!result) {
+    db_->rollback();
+  }
+  return result;
+}
+
+Status SqliteStore::checkVipFree(const Service& service) {
+  auto holder = db_->prepare("SELECT ns, name FROM services WHERE vip = ?1");
+  if (!holder) {
+    return holder.error();
+  }
+  std::string vip = service.vip->toString();
+  auto row = holder->bind(1, vip).step();
+  if (!row) {
+    return row.error();
+  }
+  if (*row && (holder->text(0) != service.ns || holder->text(1) != service.name)) {
+    return makeError(fmt::format("vip: {} is already held by service {}", vip,
+                                 key(holder->text(0), holder->text(1))),
+                     kConflict);
+  }
+  return {};
+}
+
+Result<Service> SqliteStore::putService(const Service& service, bool create_only) {
+  if (!service.vip) {
+    return makeError(
+        fmt::format("service {}: the store needs a vip", key(service.ns, service.name)), kInvalid);
+  }
+  std::lock_guard lock(mutex_);
+  Service stored = service;
+
+  auto revision = write([&](uint64_t rev) -> Status {
+    if (create_only) {
+      auto exists = db_->prepare("SELECT 1 FROM services WHERE ns = ?1 AND name = ?2");
+      if (!exists) {
+        return exists.error();
+      }
+      auto row = exists->bind(1, service.ns).bind(2, service.name).step();
+      if (!row) {
+        return row.error();
+      }
+      if (*row) {
+        return makeError(fmt::format("service {} already exists", key(service.ns, service.name)),
+                         kConflict);
+      }
+    }
+    if (auto st = checkVipFree(service); !st) {
+      return st;
+    }
+
+    stored.revision = rev;
+    auto upsert = db_->prepare(
+        "INSERT INTO services (ns, name, vip, json, revision) VALUES (?1, ?2, ?3, ?4, ?5) "
+        "ON CONFLICT (ns, name) DO UPDATE SET vip = excluded.vip, json = excluded.json, "
+        "revision = excluded.revision");
+    if (!upsert) {
+      return upsert.error();
+    }
+    return upsert->bind(1, stored.ns)
+        .bind(2, stored.name)
+        .bind(3, stored.vip->toString())
+        .bind(4, encode(stored))
+        .bind(5, static_cast<int64_t>(rev))
+        .run();
+  });
+  if (!revision) {
+    return revision.error();
+  }
+  return stored;
+}
+
+Status SqliteStore::putAll(const std::vector<Service>& services,
+                           const std::vector<Endpoint>& endpoints) {
+  std::lock_guard lock(mutex_);
+  auto revision = write([&](uint64_t rev) -> Status {
+    auto svc_stmt = db_->prepare(
+        "INSERT INTO services (ns, name, vip, json, revision) VALUES (?1, ?2, ?3, ?4, ?5) "
+        "ON CONFLICT (ns, name) DO UPDATE SET vip = excluded.vip, json = excluded.json, "
+        "revision = excluded.revision");
+    if (!svc_stmt) {
+      return svc_stmt.error();
+    }
+    for (Service svc : services) {
+      if (!svc.vip) {
+        return makeError(fmt::format("service {}: the store needs a vip", key(svc.ns, svc.name)),
+                         kInvalid);
+      }
+      svc.revision = rev;
+      auto st = svc_stmt->bind(1, svc.ns)
+                    .bind(2, svc.name)
+                    .bind(3, svc.vip->toString())
+                    .bind(4, encode(svc))
+                    .bind(5, static_cast<int64_t>(rev))
+                    .run();
+      if (!st) {
+        return st;
+      }
+      svc_stmt->reset();
+    }
+
+    auto ep_stmt = db_->prepare(
+        "INSERT INTO endpoints (ns, service, id, json, revision) VALUES (?1, ?2, ?3, ?4, ?5) "
+        "ON CONFLICT (ns, service, id) DO UPDATE SET json = excluded.json, "
+        "revision = excluded.revision");
+    if (!ep_stmt) {
+      return ep_stmt.error();
+    }
+    for (Endpoint ep : endpoints) {
+      ep.revision = rev;
+      auto st = ep_stmt->bind(1, ep.ns)
+                    .bind(2, ep.service)
+                    .bind(3, ep.id())
+                    .bind(4, encode(ep))
+                    .bind(5, static_cast<int64_t>(rev))
+                    .run();
+      if (!st) {
+        return st;  // a missing service fails the foreign key: nothing is stored
+      }
+      ep_stmt->reset();
+    }
+    return {};
+  });
+  if (!revision) {
+    return revision.error();
+  }
+  return {};
+}
+
+Status SqliteStore::deleteService(const std::string& ns, const std::string& name) {
+  std::lock_guard lock(mutex_);
+  auto revision = write([&](uint64_t) -> Status {
+    auto del = db_->prepare("DELETE FROM services WHERE ns = ?1 AND name = ?2");
+    if (!del) {
+      return del.error();
+    }
+    if (auto st = del->bind(1, ns).bind(2, name).run(); !st) {
+      return st;
+    }
+    if (db_->changes() == 0) {
+      return makeError(fmt::format("service {} does not exist", key(ns, name)), kNotFound);
+    }
+    return {};
+  });
+  if (!revision) {
+    return revision.error();
+  }
+  return {};
+}
+
+Result<Endpoint> SqliteStore::putEndpoint(const Endpoint& endpoint, bool create_only) {
+  std::lock_guard lock(mutex_);
+  Endpoint stored = endpoint;
+  std::string id = endpoint.id();
+  std::string service_key = key(endpoint.ns, endpoint.service);
+
+  auto revision = write([&](uint64_t rev) -> Status {
+    auto service = db_->prepare("SELECT 1 FROM services WHERE ns = ?1 AND name = ?2");
+    if (!service) {
+      return service.error();
+    }
+    auto found = service->bind(1, endpoint.ns).bind(2, endpoint.service).step();
+    if (!found) {
+      return found.error();
+    }
+    if (!*found) {
+      return makeError(fmt::format("service {} does not exist", service_key), kNotFound);
+    }
+
+    if (create_only) {
+      auto exists =
+          db_->prepare("SELECT 1 FROM endpoints WHERE ns = ?1 AND service = ?2 AND id = ?3");
+      if (!exists) {
+        return exists.error();
+      }
+      auto row = exists->bind(1, endpoint.ns).bind(2, endpoint.service).bind(3, id).step();
+      if (!row) {
+        return row.error();
+      }
+      if (*row) {
+        return makeError(fmt::format("endpoint {} already exists in service {}", id, service_key),
+                         kConflict);
+      }
+    }
+
+    stored.revision = rev;
+    auto upsert = db_->prepare(
+        "INSERT INTO endpoints (ns, service, id, json, revision) VALUES (?1, ?2, ?3, ?4, ?5) "
+        "ON CONFLICT (ns, service, id) DO UPDATE SET json = excluded.json, "
+        "revision = excluded.revision");
+    if (!upsert) {
+      return upsert.error();
+    }
+    return upsert->bind(1, stored.ns)
+        .bind(2, stored.service)
+        .bind(3, id)
+        .bind(4, encode(stored))
+        .bind(5, static_cast<int64_t>(rev))
+        .run();
+  });
+  if (!revision) {
+    return revision.error();
+  }
+  return stored;
+}
+
+Status SqliteStore::deleteEndpoint(const std::string& ns, const std::string& service,
+                                   const std::string& endpoint_id) {
+  std::lock_guard lock(mutex_);
+  auto revision = write([&](uint64_t) -> Status {
+    auto del = db_->prepare("DELETE FROM endpoints WHERE ns = ?1 AND service = ?2 AND id = ?3");
+    if (!del) {
+      return del.error();
+    }
+    if (auto st = del->bind(1, ns).bind(2, service).bind(3, endpoint_id).run(); !st) {
+      return st;
+    }
+    if (db_->changes() == 0) {
+      return makeError(
+          fmt::format("endpoint {} does not exist in service {}", endpoint_id, key(ns, service)),
+          kNotFound);
+    }
+    return {};
+  });
+  if (!revision) {
+    return revision.error();
+  }
+  return {};
+}
+
+}  // namespace weft::registry
