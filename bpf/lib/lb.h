@@ -21,7 +21,7 @@ static __always_inline __u32 lb_round_robin_index(const struct weft_svc_value *s
  * connect must be refused. The service value is read once: count and half come
  * from the same update, so the pick stays inside one backend set. */
 static __always_inline const struct weft_backend *lb_select(const struct weft_svc_value *svc,
-							     enum weft_reason *reason)
+							    enum weft_reason *reason)
 {
 	struct weft_slot_key slot_key = {};
 	struct weft_slot_value *slot;
