@@ -4,7 +4,7 @@
 # or as a kube-proxy-shaped iptables-restore file (nat table) with the same virtual IPs.
 """usage:
   gen_services.py vip N INDEX
-  gen_services.py weftd N --cgroup DIR --bpffs-root DIR --backend-port P
+  gen_services.py weftd N --cgroup DIR --bpffs-root DIR --backend-port P --state-dir DIR
   gen_services.py iptables N --backend-port P
 """
 
@@ -25,10 +25,14 @@ def vip(index):
     return address
 
 
-def weftd_config(count, cgroup, bpffs_root, backend_port):
+def weftd_config(count, cgroup, bpffs_root, backend_port, state_dir):
     lines = [
         f"cgroup: {cgroup}",
         f"bpffs_root: {bpffs_root}",
+        "registry:",
+        f"  path: {state_dir}/registry.db",
+        "api:",
+        f"  socket: {state_dir}/weftd.sock",
         "log_level: info",
         f'vip_ranges: ["{VIP_RANGE}"]',
         "services:",
@@ -70,6 +74,7 @@ def main():
     parser.add_argument("count", type=int)
     parser.add_argument("index", type=int, nargs="?", default=0)
     parser.add_argument("--cgroup")
+    parser.add_argument("--state-dir", help="directory for the registry file and API socket")
     parser.add_argument("--bpffs-root")
     parser.add_argument("--backend-port", type=int)
     args = parser.parse_args()
@@ -79,10 +84,10 @@ def main():
     if args.kind == "vip":
         print(vip(args.index))
     elif args.kind == "weftd":
-        if not (args.cgroup and args.bpffs_root and args.backend_port):
-            sys.exit("weftd: --cgroup, --bpffs-root and --backend-port are required")
+        if not (args.cgroup and args.bpffs_root and args.backend_port and args.state_dir):
+            sys.exit("weftd: --cgroup, --bpffs-root, --backend-port and --state-dir are required")
         print("\n".join(weftd_config(args.count, args.cgroup, args.bpffs_root,
-                                     args.backend_port)))
+                                     args.backend_port, args.state_dir)))
     else:
         if not args.backend_port:
             sys.exit("iptables: --backend-port is required")

@@ -119,7 +119,7 @@ weftd_pid=""
 weft_apply() {
   local n=$1 deadline=$((SECONDS + 120))
   python3 "$gen" weftd "$n" --cgroup "$SB_CG" --bpffs-root "$SB_BPFFS" \
-    --backend-port "$backend_port" >"$config.tmp"
+    --backend-port "$backend_port" --state-dir "$SB_TMP" >"$config.tmp"
   mv "$config.tmp" "$config"
   if [[ -z $weftd_pid ]]; then
     sandbox_spawn "$SB_TMP/weftd.log" "$weftd" --config "$config" --log-level warn

@@ -59,6 +59,11 @@ write_config() {
     echo "bpffs_root: $SB_BPFFS"
     echo "log_level: info"
     echo 'vip_ranges: ["10.96.0.0/16"]'
+    # The sandbox's own registry file and API socket: nothing lands in /var/lib or /run.
+    echo "registry:"
+    echo "  path: $SB_TMP/registry.db"
+    echo "api:"
+    echo "  socket: $SB_TMP/weftd.sock"
     echo "services:"
     echo "  - name: web"
     echo "    vip: $kVip"

@@ -40,7 +40,7 @@ packages=(
   clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config cmake make g++
   libboost-system-dev libboost-dev libssl-dev libgtest-dev libgmock-dev libyaml-cpp-dev
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libsqlite3-dev
-  iproute2 iptables util-linux curl wrk python3 clang-format dnsutils
+  iproute2 iptables util-linux curl wrk python3 clang-format dnsutils etcd-server etcd-client
 )
 
 missing=()

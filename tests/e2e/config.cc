@@ -24,6 +24,29 @@ std::string renderYaml(const AgentConfig& config) {
     out << (i ? ", " : "") << quoted(config.vip_ranges[i]);
   }
   out << "]\n";
+  out << "registry:\n  store: " << config.registry_store << "\n";
+  if (!config.registry_path.empty()) {
+    out << "  path: " << quoted(config.registry_path) << "\n";
+  }
+  if (!config.etcd_endpoints.empty()) {
+    out << "  etcd_endpoints: [";
+    for (size_t i = 0; i < config.etcd_endpoints.size(); ++i) {
+      out << (i ? ", " : "") << quoted(config.etcd_endpoints[i]);
+    }
+    out << "]\n";
+  }
+  if (!config.etcd_prefix.empty()) {
+    out << "  etcd_prefix: " << quoted(config.etcd_prefix) << "\n";
+  }
+  if (!config.api_socket.empty()) {
+    out << "api:\n  socket: " << quoted(config.api_socket) << "\n";
+  }
+  if (!config.dns_listen.empty()) {
+    out << "dns:\n  listen: " << quoted(config.dns_listen) << "\n";
+    if (!config.dns_forward.empty()) {
+      out << "  forward: " << quoted(config.dns_forward) << "\n";
+    }
+  }
 
   out << "services:" << (config.services.empty() ? " []" : "") << "\n";
   for (const ServiceSpec& svc : config.services) {

@@ -28,6 +28,14 @@ struct AgentConfig {
   std::string log_level = "info";
   std::vector<std::string> vip_ranges = {"10.96.0.0/16", "fd00:96::/112"};
   std::vector<ServiceSpec> services;
+  // Per-test registry file and API socket, so agents of different tests never share them.
+  std::string registry_path;
+  std::string api_socket;
+  std::string dns_listen;   // empty: no DNS server
+  std::string dns_forward;  // empty: the default (refuse)
+  std::string registry_store = "sqlite";
+  std::vector<std::string> etcd_endpoints;
+  std::string etcd_prefix;
 };
 
 std::string renderYaml(const AgentConfig& config);

@@ -85,6 +85,8 @@ AgentConfig Sandbox::baseConfig() const {
   AgentConfig config;
   config.cgroup = cgroup_.path();
   config.bpffs_root = bpffs_root_;
+  config.registry_path = temp_dir_ + "/registry.db";
+  config.api_socket = temp_dir_ + "/weftd.sock";
   return config;
 }
 
@@ -157,7 +159,9 @@ bool Sandbox::serviceHasBackendCount(const std::string& service, int backends) {
     return false;
   }
   return std::any_of(doc.begin(), doc.end(), [&](const nlohmann::json& item) {
-    return item.is_object() && item.value("name", "") == service &&
+    // Config services live in the registry's default namespace: "<name>.default".
+    std::string name = item.is_object() ? item.value("name", "") : "";
+    return (name == service || name == service + ".default") &&
            item.value("backends", -1) == backends;
   });
 }

@@ -31,7 +31,8 @@ int runCleanup(const std::string& config_path, std::optional<std::string> bpffs_
   if (!removed) {
     return fatal("cleanup: " + removed.error().message);
   }
-  weft::log::info("weftd", "cleanup done", {{"bpffs_root", *bpffs_root}, {"pins_removed", *removed}});
+  weft::log::info("weftd", "cleanup done",
+                  {{"bpffs_root", *bpffs_root}, {"pins_removed", *removed}});
   return 0;
 }
 

@@ -78,7 +78,8 @@ std::string serviceAddress(const weft_svc_key& key) {
 }
 
 bool serviceMatches(const ServiceRow& row, const std::string& wanted) {
-  if (wanted == row.name) {
+  // Registry services are named "<name>.<ns>"; a bare name means the default namespace.
+  if (wanted == row.name || wanted + ".default" == row.name) {
     return true;
   }
   std::string full = serviceAddress(row.key);

@@ -294,8 +294,9 @@ Status ConfigReader::readService(const YAML::Node& node, const std::string& path
 }
 
 Status ConfigReader::read(const YAML::Node& root, AgentConfig* out) {
-  auto st = expectMap(root, "", {"cgroup", "bpffs_root", "log_level", "vip_ranges", "services",
-                                 "registry", "api", "dns"});
+  auto st = expectMap(
+      root, "",
+      {"cgroup", "bpffs_root", "log_level", "vip_ranges", "services", "registry", "api", "dns"});
   if (!st) {
     return st;
   }

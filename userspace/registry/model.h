@@ -17,7 +17,7 @@ namespace weft::registry {
 using Labels = std::map<std::string, std::string>;
 
 struct ServicePort {
-  std::string name;  // DNS label, unique within the service; "" allowed when only one port
+  std::string name;   // DNS label, unique within the service; "" allowed when only one port
   uint16_t port = 0;  // the port clients use on the virtual IP, host byte order
   uint8_t protocol = WEFT_PROTO_TCP;
 
@@ -25,13 +25,13 @@ struct ServicePort {
 };
 
 struct Service {
-  std::string name;                    // DNS label, 1..63 chars
-  std::string ns = "default";          // namespace, DNS label
-  std::vector<ServicePort> ports;      // at least one
+  std::string name;                // DNS label, 1..63 chars
+  std::string ns = "default";      // namespace, DNS label
+  std::vector<ServicePort> ports;  // at least one
   Labels labels;
   weft_lb_algo algorithm = WEFT_LB_ROUND_ROBIN;
-  std::optional<IpAddr> vip;           // allocated by the registry when empty; then stable
-  uint64_t revision = 0;               // store revision of the last change; 0 before stored
+  std::optional<IpAddr> vip;  // allocated by the registry when empty; then stable
+  uint64_t revision = 0;      // store revision of the last change; 0 before stored
 
   bool operator==(const Service&) const = default;
 };
@@ -51,7 +51,7 @@ struct HealthCheck {
 };
 
 struct Endpoint {
-  std::string service;        // service name
+  std::string service;         // service name
   std::string ns = "default";  // service namespace
   IpAddr host;                 // an address, never a hostname: the data path needs one
   uint16_t port = 0;           // target port on the host, host byte order

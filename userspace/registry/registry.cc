@@ -127,6 +127,47 @@ Result<Service> Registry::updateService(Service service) {
   return store_.putService(service, false);
 }
 
+Status Registry::declare(const std::vector<Service>& services,
+                         const std::vector<Endpoint>& endpoints) {
+  std::lock_guard lock(mutex_);
+  for (size_t i = 0; i < services.size(); ++i) {
+    const Service& service = services[i];
+    std::string path = fmt::format("services[{}]", i);
+    if (auto st = validateService(service, path); !st) {
+      return st;
+    }
+    if (!service.vip) {
+      return makeError(path + ".vip: a declared service needs a vip", kInvalid);
+    }
+    bool in_range = false;
+    for (const Cidr& range : vip_ranges_) {
+      in_range = in_range || range.contains(*service.vip);
+    }
+    if (!in_range) {
+      return makeError(
+          fmt::format("{}.vip: {} is outside every vip range", path, service.vip->toString()),
+          kInvalid);
+    }
+    if (auto existing = store_.getService(service.ns, service.name);
+        existing && existing->vip != service.vip) {
+      return makeError(fmt::format("{}.vip: {} differs from the allocated {}", path,
+                                   service.vip->toString(), existing->vip->toString()),
+                       kInvalid);
+    }
+  }
+  for (size_t i = 0; i < endpoints.size(); ++i) {
+    Endpoint endpoint = endpoints[i];
+    if (auto st = validateEndpoint(endpoint, fmt::format("endpoints[{}]", i)); !st) {
+      return st;
+    }
+  }
+  std::vector<Endpoint> stamped = endpoints;
+  for (Endpoint& endpoint : stamped) {
+    endpoint.last_heartbeat_ms = now_ms_();
+  }
+  return store_.putAll(services, stamped);
+}
+
 Status Registry::deregisterService(const std::string& ns, const std::string& name) {
   std::lock_guard lock(mutex_);
   // The VIP is stored only with the service, so deleting it releases the address.

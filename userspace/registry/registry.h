@@ -54,6 +54,11 @@ class Registry {
 
   Result<Snapshot> snapshot();
 
+  // Writes declared content (the config file's services, with their VIPs given, and their
+  // endpoints) in one store batch after validating all of it; nothing is written when any
+  // item is rejected. Existing services keep their VIP; a different one is an error.
+  Status declare(const std::vector<Service>& services, const std::vector<Endpoint>& endpoints);
+
   // Endpoints of the service that are healthy, not expired and not drained (weight 0), for
   // discovery: the same rule as toServiceConfigs (endpoint_usable.h).
   Result<std::vector<Endpoint>> usableEndpoints(const std::string& ns, const std::string& name,

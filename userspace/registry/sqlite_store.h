@@ -47,7 +47,8 @@ class SqliteStore : public Store {
   // Stores many services (VIPs set) and endpoints in one transaction and one revision, for
   // seeding and benchmarks where a commit per row would cost an fsync each. Replaces rows
   // with the same keys; all or nothing. No validation: callers pass Registry-checked values.
-  Status putAll(const std::vector<Service>& services, const std::vector<Endpoint>& endpoints);
+  Status putAll(const std::vector<Service>& services,
+                const std::vector<Endpoint>& endpoints) override;
 
   // The current revision (0 for a new store).
   Result<uint64_t> revision();

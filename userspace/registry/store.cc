@@ -65,4 +65,18 @@ Result<std::vector<IpAddr>> Store::usedVips() {
   return out;
 }
 
+Status Store::putAll(const std::vector<Service>& services, const std::vector<Endpoint>& endpoints) {
+  for (const Service& service : services) {
+    if (auto put = putService(service, false); !put) {
+      return put.error();
+    }
+  }
+  for (const Endpoint& endpoint : endpoints) {
+    if (auto put = putEndpoint(endpoint, false); !put) {
+      return put.error();
+    }
+  }
+  return {};
+}
+
 }  // namespace weft::registry

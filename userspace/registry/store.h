@@ -54,6 +54,12 @@ class Store {
   // Every VIP held by a service, for allocation.
   virtual Result<std::vector<IpAddr>> usedVips();
 
+  // Writes many services (VIPs set) and then endpoints, replacing rows with the same keys.
+  // The default writes them one by one; a store that can do it in one transaction (one
+  // fsync) overrides it. No validation: callers pass Registry-checked values.
+  virtual Status putAll(const std::vector<Service>& services,
+                        const std::vector<Endpoint>& endpoints);
+
   // Calls `on_change` (from a store-owned thread) after any change by anyone (for etcd: by
   // any host). Coalescing is allowed: one call may stand for several changes. The caller
   // re-reads snapshot(). Stops when the store is destroyed.

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: Apache-2.0
+// Diffs the config's services against the declared part of the registry and applies it.
+#include "userspace/agent/config_seed.h"
+
+#include <map>
+#include <set>
+#include <string>
+
+namespace weft {
+namespace {
+
+constexpr const char* kDefaultNs = "default";
+
+bool declared(const registry::Labels& labels) {
+  auto it = labels.find(kSourceLabel);
+  return it != labels.end() && it->second == kSourceConfig;
+}
+
+registry::Service toService(const ServiceConfig& config) {
+  registry::Service service;
+  service.name = config.name;
+  service.ns = kDefaultNs;
+  service.ports = {{"", config.port, config.protocol}};
+  service.labels = {{kSourceLabel, kSourceConfig}};
+  service.algorithm = config.algorithm;
+  service.vip = config.vip;
+  return service;
+}
+
+registry::Endpoint toEndpoint(const ServiceConfig& config, const BackendConfig& backend) {
+  registry::Endpoint endpoint;
+  endpoint.service = config.name;
+  endpoint.ns = kDefaultNs;
+  endpoint.host = backend.address;
+  endpoint.port = backend.port;
+  endpoint.labels = {{kSourceLabel, kSourceConfig}};
+  return endpoint;
+}
+
+// The VIP, port and protocol are a service's identity in the data path; the registry keeps
+// a VIP for the life of a service, so a change there means delete and create.
+bool sameIdentity(const registry::Service& stored, const registry::Service& wanted) {
+  return stored.vip == wanted.vip && stored.ports == wanted.ports;
+}
+
+// Endpoints of `config` that the registry lacks go to `add`; declared ones the config no
+// longer names are deregistered.
+Status syncEndpoints(registry::Registry& registry, const ServiceConfig& config,
+                     const registry::Snapshot& snapshot, std::vector<registry::Endpoint>* add) {
+  std::set<std::string> wanted;
+  for (const BackendConfig& backend : config.backends) {
+    wanted.insert(toEndpoint(config, backend).id());
+  }
+
+  std::set<std::string> present;
+  for (const registry::Endpoint& endpoint : snapshot.endpoints) {
+    if (endpoint.ns != kDefaultNs || endpoint.service != config.name) {
+      continue;
+    }
+    present.insert(endpoint.id());
+    if (declared(endpoint.labels) && !wanted.count(endpoint.id())) {
+      if (auto st = registry.deregisterEndpoint(kDefaultNs, config.name, endpoint.id()); !st) {
+        return st;
+      }
+    }
+  }
+  for (const BackendConfig& backend : config.backends) {
+    registry::Endpoint endpoint = toEndpoint(config, backend);
+    if (!present.count(endpoint.id())) {
+      add->push_back(std::move(endpoint));
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Status declareConfigServices(registry::Registry& registry,
+                             const std::vector<ServiceConfig>& services) {
+  auto snapshot = registry.snapshot();
+  if (!snapshot) {
+    return snapshot.error();
+  }
+  std::map<std::string, const registry::Service*> stored;
+  for (const registry::Service& service : snapshot->services) {
+    if (service.ns == kDefaultNs) {
+      stored[service.name] = &service;
+    }
+  }
+
+  std::set<std::string> wanted;
+  for (const ServiceConfig& config : services) {
+    wanted.insert(config.name);
+  }
+  for (const auto& [name, service] : stored) {
+    if (declared(service->labels) && !wanted.count(name)) {
+      if (auto st = registry.deregisterService(kDefaultNs, name); !st) {
+        return st;
+      }
+    }
+  }
+
+  std::vector<registry::Service> write;
+  for (const ServiceConfig& config : services) {
+    registry::Service service = toService(config);
+    auto it = stored.find(config.name);
+    if (it != stored.end() && !sameIdentity(*it->second, service)) {
+      if (auto st = registry.deregisterService(kDefaultNs, config.name); !st) {
+        return st;
+      }
+      it = stored.end();
+    }
+    if (it != stored.end() && it->second->algorithm == service.algorithm &&
+        it->second->labels == service.labels) {
+      continue;  // unchanged: writing would only wake every watcher
+    }
+    write.push_back(std::move(service));
+  }
+
+  // Re-read: replaced services lost their endpoints with them.
+  snapshot = registry.snapshot();
+  if (!snapshot) {
+    return snapshot.error();
+  }
+  std::vector<registry::Endpoint> add;
+  for (const ServiceConfig& config : services) {
+    if (auto st = syncEndpoints(registry, config, *snapshot, &add); !st) {
+      return st;
+    }
+  }
+  // One batch: with thousands of declared services a commit per row would cost minutes.
+  if (write.empty() && add.empty()) {
+    return {};
+  }
+  return registry.declare(write, add);
+}
+
+}  // namespace weft
