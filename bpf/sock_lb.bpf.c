@@ -33,32 +33,54 @@ static __always_inline bool sock6_is_v4_mapped(const struct bpf_sock_addr *ctx)
 	       ctx->user_ip6[2] == bpf_htonl(0x0000ffff);
 }
 
+/* Looks the destination up and picks a backend of the key's family. Returns the backend,
+ * or NULL with *verdict set: SOCK_ALLOW for anything that is not a service (left untouched),
+ * SOCK_DENY when the service cannot be served. Records the reverse translation. */
+static __always_inline const struct weft_backend *
+sock_select(struct bpf_sock_addr *ctx, const struct weft_svc_key *key, int *verdict)
+{
+	const struct weft_svc_value *svc;
+	const struct weft_backend *backend;
+	enum weft_reason reason = WEFT_R_LB_OK;
+
+	svc = bpf_map_lookup_elem(&weft_svc_v1, key);
+	if (!svc) {
+		stats_count(WEFT_R_NOT_SERVICE);
+		*verdict = SOCK_ALLOW;
+		return NULL;
+	}
+
+	backend = lb_select(svc, &reason);
+	if (backend && backend->family != key->family) {
+		backend = NULL;
+		reason = WEFT_R_FAMILY_MISMATCH;
+	}
+	if (!backend) {
+		*verdict = sock_refuse(reason);
+		return NULL;
+	}
+
+	revnat_record(ctx, backend, key, svc->svc_id);
+	stats_count(WEFT_R_LB_OK);
+	return backend;
+}
+
 /* Balances an IPv4 destination. `v4_mapped` says the socket is AF_INET6 and the address
  * must be written back in ::ffff:a.b.c.d form. */
 static __always_inline int sock4_forward(struct bpf_sock_addr *ctx, __u32 daddr, bool v4_mapped)
 {
 	struct weft_svc_key key = {};
-	const struct weft_svc_value *svc;
 	const struct weft_backend *backend;
-	enum weft_reason reason = WEFT_R_LB_OK;
+	int verdict = SOCK_ALLOW;
 
 	key.addr[0] = daddr;
 	key.port = (__u16)ctx->user_port;
 	key.proto = (__u8)ctx->protocol;
 	key.family = WEFT_AF_INET;
-	svc = bpf_map_lookup_elem(&weft_svc_v1, &key);
-	if (!svc) {
-		stats_count(WEFT_R_NOT_SERVICE);
-		return SOCK_ALLOW;
-	}
-
-	backend = lb_select(svc, &reason);
+	backend = sock_select(ctx, &key, &verdict);
 	if (!backend)
-		return sock_refuse(reason);
-	if (backend->family != WEFT_AF_INET)
-		return sock_refuse(WEFT_R_FAMILY_MISMATCH);
+		return verdict;
 
-	revnat_record(ctx, backend, &key, svc->svc_id);
 	if (v4_mapped) {
 		ctx->user_ip6[3] = backend->addr[0];
 		stats_count(WEFT_R_V4_MAPPED);
@@ -66,17 +88,14 @@ static __always_inline int sock4_forward(struct bpf_sock_addr *ctx, __u32 daddr,
 		ctx->user_ip4 = backend->addr[0];
 	}
 	ctx->user_port = (__u32)backend->port;
-
-	stats_count(WEFT_R_LB_OK);
 	return SOCK_ALLOW;
 }
 
 static __always_inline int sock6_forward(struct bpf_sock_addr *ctx)
 {
 	struct weft_svc_key key = {};
-	const struct weft_svc_value *svc;
 	const struct weft_backend *backend;
-	enum weft_reason reason = WEFT_R_LB_OK;
+	int verdict = SOCK_ALLOW;
 
 	if (sock6_is_v4_mapped(ctx))
 		return sock4_forward(ctx, ctx->user_ip6[3], true);
@@ -88,26 +107,15 @@ static __always_inline int sock6_forward(struct bpf_sock_addr *ctx)
 	key.port = (__u16)ctx->user_port;
 	key.proto = (__u8)ctx->protocol;
 	key.family = WEFT_AF_INET6;
-	svc = bpf_map_lookup_elem(&weft_svc_v1, &key);
-	if (!svc) {
-		stats_count(WEFT_R_NOT_SERVICE);
-		return SOCK_ALLOW;
-	}
-
-	backend = lb_select(svc, &reason);
+	backend = sock_select(ctx, &key, &verdict);
 	if (!backend)
-		return sock_refuse(reason);
-	if (backend->family != WEFT_AF_INET6)
-		return sock_refuse(WEFT_R_FAMILY_MISMATCH);
+		return verdict;
 
-	revnat_record(ctx, backend, &key, svc->svc_id);
 	ctx->user_ip6[0] = backend->addr[0];
 	ctx->user_ip6[1] = backend->addr[1];
 	ctx->user_ip6[2] = backend->addr[2];
 	ctx->user_ip6[3] = backend->addr[3];
 	ctx->user_port = (__u32)backend->port;
-
-	stats_count(WEFT_R_LB_OK);
 	return SOCK_ALLOW;
 }
 
