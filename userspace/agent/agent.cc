@@ -75,8 +75,10 @@ Agent::Agent(std::string config_path, AgentConfig config)
       watcher_(io_, config_path_, [this] { reload("file change"); }),
       grace_timer_(io_) {}
 
-// Members that post work to io_ go first; the registry outlives everything that reads it.
+// The store's watch thread calls into sync_, so it stops first; the rest only runs on io_,
+// which is no longer running here.
 Agent::~Agent() {
+  store_.reset();
   if (api_) {
     api_->stop();
   }
@@ -85,7 +87,6 @@ Agent::~Agent() {
   sync_.reset();
   startup_health_.reset();
   health_.reset();
-  store_.reset();
 }
 
 Status Agent::start() {
