@@ -126,6 +126,11 @@ void Client::giveBack(std::unique_ptr<HttpConnection> conn, size_t endpoint_inde
   }
 }
 
+void Client::dropIdle() {
+  std::lock_guard lock(mu_);
+  idle_.clear();
+}
+
 void Client::failOver(size_t from_index) {
   std::lock_guard lock(mu_);
   // Another call may have moved on already.
@@ -165,7 +170,10 @@ Result<std::string> Client::call(std::string_view path, const std::string& body,
     if (!conn->failedBeforeResponse()) {
       break;
     }
-    if (!conn->reused()) {
+    if (conn->reused()) {
+      // The server closed it while idle (a restart, say): the other idle ones are as stale.
+      dropIdle();
+    } else {
       failOver(index);
     }
   }

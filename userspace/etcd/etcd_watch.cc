@@ -38,9 +38,12 @@ Status WatchStream::start(const HttpEndpoint& endpoint, const std::string& key,
     }
     conn_ = std::make_unique<HttpConnection>(endpoint);
   }
-  Status begun =
-      conn_->beginStream(std::string(wire::kWatchPath),
-                         wire::encodeWatchCreate(key, range_end, start_revision), deadline);
+  // gRPC metadata through the gateway: etcd then cancels the watch when this member loses
+  // its leader, instead of leaving it silent while the cluster moves on without it.
+  const HttpHeaders require_leader = {{"Grpc-Metadata-hasleader", "true"}};
+  Status begun = conn_->beginStream(std::string(wire::kWatchPath),
+                                    wire::encodeWatchCreate(key, range_end, start_revision),
+                                    deadline, require_leader);
   if (!begun) {
     return begun;
   }

@@ -190,11 +190,15 @@ Error transportError(const HttpEndpoint& endpoint, const char* step, beast::erro
 }
 
 http::request<http::string_body> makeRequest(const HttpEndpoint& endpoint,
-                                             const std::string& target, const std::string& body) {
+                                             const std::string& target, const std::string& body,
+                                             const HttpHeaders& headers = {}) {
   http::request<http::string_body> req{http::verb::post, target, 11};
   req.set(http::field::host, endpoint.host + ":" + endpoint.port);
   req.set(http::field::content_type, "application/json");
   req.keep_alive(true);
+  for (const auto& [name, value] : headers) {
+    req.set(name, value);
+  }
   req.body() = body;
   req.prepare_payload();
   return req;
@@ -256,7 +260,7 @@ Result<HttpResponse> HttpConnection::post(const std::string& target, const std::
 }
 
 Status HttpConnection::beginStream(const std::string& target, const std::string& body,
-                                   Clock::time_point deadline) {
+                                   Clock::time_point deadline, const HttpHeaders& headers) {
   if (aborted_.load()) {
     return transportError(endpoint_, "stream", {}, true);
   }
@@ -267,7 +271,7 @@ Status HttpConnection::beginStream(const std::string& target, const std::string&
     }
   }
 
-  auto req = makeRequest(endpoint_, target, body);
+  auto req = makeRequest(endpoint_, target, body, headers);
   beast::error_code ec;
   bool done = false;
   impl_->stream.expires_at(deadline);

@@ -9,6 +9,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "userspace/common/result.h"
 
@@ -25,6 +27,8 @@ struct HttpEndpoint {
   static Result<HttpEndpoint> parse(const std::string& url);
   std::string toString() const;
 };
+
+using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 
 struct HttpResponse {
   unsigned status = 0;
@@ -55,8 +59,8 @@ class HttpConnection {
 
   // Starts a streaming POST: sends the request and reads the response header by `deadline`.
   // A status other than 200 is an error that carries the (bounded) response body.
-  Status beginStream(const std::string& target, const std::string& body,
-                     Clock::time_point deadline);
+  Status beginStream(const std::string& target, const std::string& body, Clock::time_point deadline,
+                     const HttpHeaders& headers = {});
   // Blocks until more body bytes arrive; an error when the stream ends, fails, is aborted or
   // the deadline passes. Without a deadline, keepalive probes on the socket bound how long a
   // dead peer goes unnoticed.
