@@ -96,6 +96,38 @@ Status enableWal(SqliteDb& db) {
   return {};
 }
 
+// One upsert per row kind, shared by the single-row puts and putAll.
+constexpr std::string_view kUpsertServiceSql =
+    "INSERT INTO services (ns, name, vip, json, revision) VALUES (?1, ?2, ?3, ?4, ?5) "
+    "ON CONFLICT (ns, name) DO UPDATE SET vip = excluded.vip, json = excluded.json, "
+    "revision = excluded.revision";
+constexpr std::string_view kUpsertEndpointSql =
+    "INSERT INTO endpoints (ns, service, id, json, revision) VALUES (?1, ?2, ?3, ?4, ?5) "
+    "ON CONFLICT (ns, service, id) DO UPDATE SET json = excluded.json, "
+    "revision = excluded.revision";
+
+// Binds and runs a prepared upsert for `service` (VIP set) at revision `rev`.
+Status upsertService(SqliteStatement& stmt, Service service, uint64_t rev) {
+  service.revision = rev;
+  return stmt.bind(1, service.ns)
+      .bind(2, service.name)
+      .bind(3, service.vip->toString())
+      .bind(4, encode(service))
+      .bind(5, static_cast<int64_t>(rev))
+      .run();
+}
+
+Status upsertEndpoint(SqliteStatement& stmt, Endpoint endpoint, uint64_t rev) {
+  endpoint.revision = rev;
+  std::string id = endpoint.id();
+  return stmt.bind(1, endpoint.ns)
+      .bind(2, endpoint.service)
+      .bind(3, id)
+      .bind(4, encode(endpoint))
+      .bind(5, static_cast<int64_t>(rev))
+      .run();
+}
+
 }  // namespace
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) {
@@ -245,19 +277,11 @@ Result<Service> SqliteStore::putService(const Service& service, bool create_only
     }
 
     stored.revision = rev;
-    auto upsert = db_->prepare(
-        "INSERT INTO services (ns, name, vip, json, revision) VALUES (?1, ?2, ?3, ?4, ?5) "
-        "ON CONFLICT (ns, name) DO UPDATE SET vip = excluded.vip, json = excluded.json, "
-        "revision = excluded.revision");
+    auto upsert = db_->prepare(kUpsertServiceSql);
     if (!upsert) {
       return upsert.error();
     }
-    return upsert->bind(1, stored.ns)
-        .bind(2, stored.name)
-        .bind(3, stored.vip->toString())
-        .bind(4, encode(stored))
-        .bind(5, static_cast<int64_t>(rev))
-        .run();
+    return upsertService(*upsert, stored, rev);
   });
   if (!revision) {
     return revision.error();
@@ -269,10 +293,7 @@ Status SqliteStore::putAll(const std::vector<Service>& services,
                            const std::vector<Endpoint>& endpoints) {
   std::lock_guard lock(mutex_);
   auto revision = write([&](uint64_t rev) -> Status {
-    auto svc_stmt = db_->prepare(
-        "INSERT INTO services (ns, name, vip, json, revision) VALUES (?1, ?2, ?3, ?4, ?5) "
-        "ON CONFLICT (ns, name) DO UPDATE SET vip = excluded.vip, json = excluded.json, "
-        "revision = excluded.revision");
+    auto svc_stmt = db_->prepare(kUpsertServiceSql);
     if (!svc_stmt) {
       return svc_stmt.error();
     }
@@ -281,34 +302,19 @@ Status SqliteStore::putAll(const std::vector<Service>& services,
         return makeError(fmt::format("service {}: the store needs a vip", key(svc.ns, svc.name)),
                          kInvalid);
       }
-      svc.revision = rev;
-      auto st = svc_stmt->bind(1, svc.ns)
-                    .bind(2, svc.name)
-                    .bind(3, svc.vip->toString())
-                    .bind(4, encode(svc))
-                    .bind(5, static_cast<int64_t>(rev))
-                    .run();
+      auto st = upsertService(*svc_stmt, svc, rev);
       if (!st) {
         return st;
       }
       svc_stmt->reset();
     }
 
-    auto ep_stmt = db_->prepare(
-        "INSERT INTO endpoints (ns, service, id, json, revision) VALUES (?1, ?2, ?3, ?4, ?5) "
-        "ON CONFLICT (ns, service, id) DO UPDATE SET json = excluded.json, "
-        "revision = excluded.revision");
+    auto ep_stmt = db_->prepare(kUpsertEndpointSql);
     if (!ep_stmt) {
       return ep_stmt.error();
     }
     for (Endpoint ep : endpoints) {
-      ep.revision = rev;
-      auto st = ep_stmt->bind(1, ep.ns)
-                    .bind(2, ep.service)
-                    .bind(3, ep.id())
-                    .bind(4, encode(ep))
-                    .bind(5, static_cast<int64_t>(rev))
-                    .run();
+      auto st = upsertEndpoint(*ep_stmt, ep, rev);
       if (!st) {
         return st;  // a missing service fails the foreign key: nothing is stored
       }
@@ -379,19 +385,11 @@ Result<Endpoint> SqliteStore::putEndpoint(const Endpoint& endpoint, bool create_
     }
 
     stored.revision = rev;
-    auto upsert = db_->prepare(
-        "INSERT INTO endpoints (ns, service, id, json, revision) VALUES (?1, ?2, ?3, ?4, ?5) "
-        "ON CONFLICT (ns, service, id) DO UPDATE SET json = excluded.json, "
-        "revision = excluded.revision");
+    auto upsert = db_->prepare(kUpsertEndpointSql);
     if (!upsert) {
       return upsert.error();
     }
-    return upsert->bind(1, stored.ns)
-        .bind(2, stored.service)
-        .bind(3, id)
-        .bind(4, encode(stored))
-        .bind(5, static_cast<int64_t>(rev))
-        .run();
+    return upsertEndpoint(*upsert, stored, rev);
   });
   if (!revision) {
     return revision.error();
