@@ -27,10 +27,12 @@
 #define WEFT_MAP_SVC_INFO "weft_svcinfo_v1"
 
 #define WEFT_MAX_SERVICES 65536
-#define WEFT_MAX_BACKENDS 65536
+/* Backends and slots use memory only as they are filled (no-prealloc hashes), so the bounds
+ * leave room for 10,000+ services of 10+ endpoints each with both halves written. */
+#define WEFT_MAX_BACKENDS 262144
 /* Slots of one half of a service's backend set. */
 #define WEFT_MAX_SLOTS_PER_SVC 1024
-#define WEFT_MAX_SLOTS 262144
+#define WEFT_MAX_SLOTS 1048576
 #define WEFT_MAX_REVNAT 262144
 
 /* Address families as the kernel numbers them (AF_INET, AF_INET6). */

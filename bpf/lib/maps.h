@@ -28,9 +28,11 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } weft_svc_v1 SEC(".maps");
 
+/* Slots and backends are no-prealloc too: memory follows use, not the bounds. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, WEFT_MAX_SLOTS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct weft_slot_key);
 	__type(value, struct weft_slot_value);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -39,6 +41,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, WEFT_MAX_BACKENDS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);
 	__type(value, struct weft_backend);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);

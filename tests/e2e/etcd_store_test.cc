@@ -57,12 +57,17 @@ Endpoint endpoint(const std::string& svc, const std::string& host, uint16_t port
 // Counts on_change calls and lets a test wait for the next one.
 class ChangeCounter {
  public:
-  std::function<void()> callback() {
-    return [this] {
+  registry::Store::ChangeCallback callback() {
+    return [this](const registry::ChangeSet& changes) {
       std::lock_guard lock(mu_);
       ++count_;
+      last_ = changes;
       cv_.notify_all();
     };
+  }
+  registry::ChangeSet last() {
+    std::lock_guard lock(mu_);
+    return last_;
   }
   int count() {
     std::lock_guard lock(mu_);
@@ -77,6 +82,7 @@ class ChangeCounter {
   std::mutex mu_;
   std::condition_variable cv_;
   int count_ = 0;
+  registry::ChangeSet last_;
 };
 
 std::unique_ptr<etcd::Client> rawClient(const std::string& url) {
@@ -384,6 +390,9 @@ TEST_F(EtcdStoreTest, WatchSeesAChangeFromAnotherStore) {
   ASSERT_TRUE(changes.waitAbove(seen, kWatchBound)) << "no on_change within 2 s";
   auto latency = std::chrono::duration_cast<milliseconds>(Clock::now() - start);
   EXPECT_LT(latency, kWatchBound);
+  // The change names the service it touched.
+  EXPECT_FALSE(changes.last().everything);
+  EXPECT_EQ(changes.last().services, (std::vector<registry::ServiceRef>{{"default", "web"}}));
 
   auto snap = watcher->snapshot();
   ASSERT_TRUE(snap.ok());
@@ -462,6 +471,7 @@ TEST(EtcdStoreRestart, WatchReconnectsAfterEtcdRestart) {
 
   // Reconnecting fires on_change so the caller resyncs what it may have missed.
   ASSERT_TRUE(changes.waitAbove(before_restart, milliseconds(5000))) << "no resync after restart";
+  EXPECT_TRUE(changes.last().everything);
   EXPECT_GE((*watcher)->watchConnects(), 2u);
 
   auto writer = EtcdStore::open(options);

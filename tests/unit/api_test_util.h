@@ -108,7 +108,7 @@ class MemoryStore : public registry::Store {
     return snap;
   }
 
-  Status watch(std::function<void()>) override { return {}; }
+  Status watch(ChangeCallback) override { return {}; }
 
   int writes() {
     std::lock_guard lock(mu_);

@@ -244,7 +244,7 @@ class StealingStore : public Store {
     return inner_.deleteEndpoint(ns, service, id);
   }
   Result<Snapshot> snapshot() override { return inner_.snapshot(); }
-  Status watch(std::function<void()> on_change) override { return inner_.watch(on_change); }
+  Status watch(ChangeCallback on_change) override { return inner_.watch(on_change); }
 
  private:
   Store& inner_;

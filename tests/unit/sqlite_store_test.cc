@@ -12,7 +12,9 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "tests/unit/registry_test_util.h"
 #include "userspace/registry/registry.h"
@@ -363,66 +365,119 @@ TEST(SqliteStoreDurability, ChildKilledAfterWriteLosesNothing) {
 }
 
 TEST_F(SqliteStoreTest, WatchSeesChangesFromAnotherInstance) {
-  std::atomic<int> calls{0};
-  ASSERT_TRUE(store_->watch([&] { ++calls; }));
+  std::mutex mu;
+  std::vector<ChangeSet> calls;
+  auto count = [&] {
+    std::lock_guard lock(mu);
+    return calls.size();
+  };
+  ASSERT_TRUE(store_->watch([&](const ChangeSet& changes) {
+    std::lock_guard lock(mu);
+    calls.push_back(changes);
+  }));
 
   std::this_thread::sleep_for(300ms);
-  EXPECT_EQ(calls.load(), 0);  // nothing changed, nothing reported
+  EXPECT_EQ(count(), 0u);  // nothing changed, nothing reported
 
   auto other = openStore(path_);
   ASSERT_NE(other, nullptr);
   ASSERT_TRUE(other->putService(serviceWithVip("web", "10.96.0.1"), true));
-  EXPECT_TRUE(waitFor([&] { return calls.load() >= 1; }, 3000ms));
+  ASSERT_TRUE(waitFor([&] { return count() >= 1; }, 3000ms));
+  {
+    std::lock_guard lock(mu);
+    EXPECT_FALSE(calls[0].everything);
+    EXPECT_EQ(calls[0].services, (std::vector<ServiceRef>{{"default", "web"}}));
+  }
 
-  // Its own writes are seen too, and a later change fires again.
-  int seen = calls.load();
+  // Its own writes are reported at once, from the writing thread, naming the service.
+  std::this_thread::sleep_for(300ms);
+  size_t seen = count();
   ASSERT_TRUE(store_->putEndpoint(makeEndpoint("web", "10.0.0.1", 80), true));
-  EXPECT_TRUE(waitFor([&] { return calls.load() > seen; }, 3000ms));
+  ASSERT_EQ(count(), seen + 1);
+  {
+    std::lock_guard lock(mu);
+    EXPECT_EQ(calls.back().services, (std::vector<ServiceRef>{{"default", "web"}}));
+  }
+  // ... and not a second time by the poller.
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(count(), seen + 1);
+}
+
+TEST_F(SqliteStoreTest, WatchReportsEverythingWhenTheChangeLogWasPruned) {
+  std::atomic<int> everything{0};
+  ASSERT_TRUE(
+      store_->watch([&](const ChangeSet& changes) { everything += changes.everything ? 1 : 0; }));
+  // Another process wrote more than the log keeps between two polls: the revision moved and
+  // the rows that would say what changed are gone, in one commit.
+  auto db = SqliteDb::open(path_, false);
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(
+      (*db)->exec("BEGIN IMMEDIATE; UPDATE revision SET value = value + 1; "
+                  "DELETE FROM changes; COMMIT"));
+  EXPECT_TRUE(waitFor([&] { return everything.load() >= 1; }, 3000ms));
 }
 
 TEST_F(SqliteStoreTest, WatchCallbacksMayReadTheStore) {
   std::atomic<uint64_t> seen_revision{0};
-  ASSERT_TRUE(store_->watch([&] {
+  ASSERT_TRUE(store_->watch([&](const ChangeSet&) {
     auto snap = store_->snapshot();
     if (snap) {
       seen_revision = snap->revision;
     }
   }));
   std::atomic<int> second{0};
-  ASSERT_TRUE(store_->watch([&] { ++second; }));
+  ASSERT_TRUE(store_->watch([&](const ChangeSet&) { ++second; }));
 
   ASSERT_TRUE(store_->putService(serviceWithVip("web", "10.96.0.1"), true));
   EXPECT_TRUE(waitFor([&] { return seen_revision.load() == 1 && second.load() >= 1; }, 3000ms));
 }
 
 TEST_F(SqliteStoreTest, DestructorStopsWatchPromptly) {
-  ASSERT_TRUE(store_->watch([] {}));
+  ASSERT_TRUE(store_->watch([](const ChangeSet&) {}));
   auto start = std::chrono::steady_clock::now();
   store_.reset();
   EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+}
+
+// A file holding one service, "web", closed again; for tests that edit it behind the store.
+void storeWebIn(const std::string& path) {
+  auto store = openStore(path);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->putService(serviceWithVip("web", "10.96.0.1"), true));
 }
 
 TEST(SqliteStoreSchema, NewerSchemaIsRefused) {
   TempDir dir;
   std::string path = dir.file("registry.db");
   ASSERT_NE(openStore(path), nullptr);
-  rawExec(path, "UPDATE schema_version SET version = 2");
+  rawExec(path, "UPDATE schema_version SET version = 3");
 
   auto store = SqliteStore::open(path);
   ASSERT_FALSE(store);
-  EXPECT_NE(store.error().message.find("schema version 2 is not the version this build reads (1)"),
+  EXPECT_NE(store.error().message.find("schema version 3 is not the version this build reads (2)"),
             std::string::npos)
       << store.error().message;
+}
+
+TEST(SqliteStoreSchema, VersionOneFileIsUpgradedKeepingItsRows) {
+  TempDir dir;
+  std::string path = dir.file("registry.db");
+  ASSERT_NO_FATAL_FAILURE(storeWebIn(path));
+  // What a version-1 build left: no change log.
+  rawExec(path, "DROP TABLE changes; UPDATE schema_version SET version = 1");
+
+  auto store = openStore(path);
+  ASSERT_NE(store, nullptr);
+  auto web = store->getService("default", "web");
+  ASSERT_TRUE(web) << web.error().message;
+  EXPECT_EQ(web->vip, ip("10.96.0.1"));
+  ASSERT_TRUE(store->putEndpoint(makeEndpoint("web", "10.0.0.1", 80), true));
 }
 
 TEST(SqliteStoreSchema, UnreadableRowIsReportedNotSkipped) {
   TempDir dir;
   std::string path = dir.file("registry.db");
-  {
-    auto store = openStore(path);
-    ASSERT_NE(store, nullptr);
-    ASSERT_TRUE(store->putService(serviceWithVip("web", "10.96.0.1"), true));
-  }
+  ASSERT_NO_FATAL_FAILURE(storeWebIn(path));
   rawExec(path, "UPDATE services SET json = '{\"name\":\"web\",\"colour\":1}'");
 
   auto store = openStore(path);

@@ -56,12 +56,23 @@ std::set<StartupHealthView::Address> adoptedBackends(const MapStore& maps) {
   return out;
 }
 
-std::vector<registry::Endpoint> checkedEndpoints(const registry::Snapshot& snapshot) {
+std::vector<registry::Endpoint> checkedEndpoints(const registry::RegistryCache& cache) {
   std::vector<registry::Endpoint> out;
-  for (const registry::Endpoint& endpoint : snapshot.endpoints) {
-    if (endpoint.health.kind != registry::HealthCheckKind::kNone) {
-      out.push_back(endpoint);
+  for (const auto& [ref, entry] : cache.entries()) {
+    for (const registry::Endpoint& endpoint : entry.endpoints) {
+      if (endpoint.health.kind != registry::HealthCheckKind::kNone) {
+        out.push_back(endpoint);
+      }
     }
+  }
+  return out;
+}
+
+std::vector<registry::Service> cachedServices(const registry::RegistryCache& cache) {
+  std::vector<registry::Service> out;
+  out.reserve(cache.entries().size());
+  for (const auto& [ref, entry] : cache.entries()) {
+    out.push_back(entry.service);
   }
   return out;
 }
@@ -148,7 +159,9 @@ Status Agent::openRegistry() {
     }
     store_ = std::move(*store);
   } else {
-    auto store = registry::SqliteStore::open(config_.registry.path);
+    registry::SqliteStoreOptions options;
+    options.fsync_each_commit = config_.registry.sqlite_synchronous == "full";
+    auto store = registry::SqliteStore::open(config_.registry.path, options);
     if (!store) {
       return makeError("registry " + config_.registry.path + ": " + store.error().message);
     }
@@ -156,26 +169,34 @@ Status Agent::openRegistry() {
   }
   registry_ = std::make_unique<registry::Registry>(*store_, config_.vip_ranges, wallClockMs);
 
-  // A verdict flip changes which endpoints are usable; resync the maps.
+  // A verdict flip changes which endpoints of that service are usable.
   health_ = std::make_unique<health::HealthChecker>(
-      io_, [this](const registry::Endpoint&, bool) { sync_->request("health"); });
+      io_, [this](const registry::Endpoint& endpoint, bool) {
+        sync_->requestReevaluate({endpoint.ns, endpoint.service}, "health");
+      });
   startup_health_ =
       std::make_unique<StartupHealthView>(*health_, adoptedBackends(*map_store_), kStartupGrace);
   sync_ = std::make_unique<RegistrySync>(io_, *registry_, *controller_, *startup_health_);
   grace_timer_.expires_after(kStartupGrace);
   grace_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) {
-      sync_->request("startup grace over");
+      sync_->requestReevaluateAll("startup grace over");
     }
   });
-  sync_->setListener([this](const registry::Snapshot& snapshot) {
-    health_->setTargets(checkedEndpoints(snapshot));
-    if (dns_) {
-      dns_->setRecords(snapshot.services);
-    }
-  });
-  // The store calls from its own thread; the sync itself runs on io_.
-  if (auto st = store_->watch([this] { sync_->request("registry"); }); !st) {
+  sync_->setListener(
+      [this](const registry::RegistryCache& cache, const registry::RegistryCache::Delta& delta) {
+        if (delta.endpoints_changed) {
+          health_->setTargets(checkedEndpoints(cache));
+        }
+        if (dns_ && delta.services_changed) {
+          dns_->setRecords(cachedServices(cache));
+        }
+      });
+  // The store calls from its own thread or a writer's; the sync itself runs on io_.
+  auto on_change = [this](const registry::ChangeSet& changes) {
+    sync_->requestChanges(changes, "registry");
+  };
+  if (auto st = store_->watch(on_change); !st) {
     return makeError("registry watch: " + st.error().message);
   }
   sync_->startExpiryTicker();
@@ -204,9 +225,7 @@ Status Agent::startServers() {
     return makeError("dns: " + server.error().message);
   }
   dns_ = std::move(*server);
-  if (auto snapshot = registry_->snapshot()) {
-    dns_->setRecords(snapshot->services);
-  }
+  dns_->setRecords(cachedServices(sync_->cache()));
   log::info("dns", "listening", {{"listen", config_.dns.listen}, {"domain", config_.dns.domain}});
   return {};
 }

@@ -46,17 +46,18 @@ bool sameIdentity(const registry::Service& stored, const registry::Service& want
 // Endpoints of `config` that the registry lacks go to `add`; declared ones the config no
 // longer names are deregistered.
 Status syncEndpoints(registry::Registry& registry, const ServiceConfig& config,
-                     const registry::Snapshot& snapshot, std::vector<registry::Endpoint>* add) {
+                     std::vector<registry::Endpoint>* add) {
+  auto stored = registry.listEndpoints(kDefaultNs, config.name);
+  if (!stored) {
+    return stored.error();
+  }
   std::set<std::string> wanted;
   for (const BackendConfig& backend : config.backends) {
     wanted.insert(toEndpoint(config, backend).id());
   }
 
   std::set<std::string> present;
-  for (const registry::Endpoint& endpoint : snapshot.endpoints) {
-    if (endpoint.ns != kDefaultNs || endpoint.service != config.name) {
-      continue;
-    }
+  for (const registry::Endpoint& endpoint : *stored) {
     present.insert(endpoint.id());
     if (declared(endpoint.labels) && !wanted.count(endpoint.id())) {
       if (auto st = registry.deregisterEndpoint(kDefaultNs, config.name, endpoint.id()); !st) {
@@ -77,12 +78,12 @@ Status syncEndpoints(registry::Registry& registry, const ServiceConfig& config,
 
 Status declareConfigServices(registry::Registry& registry,
                              const std::vector<ServiceConfig>& services) {
-  auto snapshot = registry.snapshot();
-  if (!snapshot) {
-    return snapshot.error();
+  auto services_stored = registry.listServices();
+  if (!services_stored) {
+    return services_stored.error();
   }
   std::map<std::string, const registry::Service*> stored;
-  for (const registry::Service& service : snapshot->services) {
+  for (const registry::Service& service : *services_stored) {
     if (service.ns == kDefaultNs) {
       stored[service.name] = &service;
     }
@@ -117,14 +118,10 @@ Status declareConfigServices(registry::Registry& registry,
     write.push_back(std::move(service));
   }
 
-  // Re-read: replaced services lost their endpoints with them.
-  snapshot = registry.snapshot();
-  if (!snapshot) {
-    return snapshot.error();
-  }
+  // Read after the deletes above: replaced services lost their endpoints with them.
   std::vector<registry::Endpoint> add;
   for (const ServiceConfig& config : services) {
-    if (auto st = syncEndpoints(registry, config, *snapshot, &add); !st) {
+    if (auto st = syncEndpoints(registry, config, &add); !st) {
       return st;
     }
   }

@@ -62,8 +62,7 @@ class ApiRouter {
   ApiResponse discover(const std::string& ns, const std::string& name);
   // The service's endpoints, each with "healthy" (usable for traffic: passing its checks
   // and not expired). Fails with kNotFound for an unknown service.
-  Result<nlohmann::json> endpointsJson(const registry::Snapshot& snap, const std::string& ns,
-                                       const std::string& name);
+  Result<nlohmann::json> endpointsJson(const std::string& ns, const std::string& name);
 
   registry::Registry* registry_;
   const registry::HealthView* health_;

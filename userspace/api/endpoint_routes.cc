@@ -37,11 +37,15 @@ Result<bool> flag(const RequestTarget& target, const std::string& key) {
 
 }  // namespace
 
-Result<nlohmann::json> ApiRouter::endpointsJson(const registry::Snapshot& snap,
-                                                const std::string& ns, const std::string& name) {
+Result<nlohmann::json> ApiRouter::endpointsJson(const std::string& ns, const std::string& name) {
+  // Keyed reads of this one service: the cost does not grow with the registry.
   auto usable = registry_->usableEndpoints(ns, name, *health_);
   if (!usable) {
     return usable.error();
+  }
+  auto all = registry_->listEndpoints(ns, name);
+  if (!all) {
+    return all.error();
   }
   std::set<std::string> usable_ids;
   for (const registry::Endpoint& endpoint : *usable) {
@@ -49,10 +53,8 @@ Result<nlohmann::json> ApiRouter::endpointsJson(const registry::Snapshot& snap,
   }
 
   std::vector<const registry::Endpoint*> endpoints;
-  for (const registry::Endpoint& endpoint : snap.endpoints) {
-    if (endpoint.ns == ns && endpoint.service == name) {
-      endpoints.push_back(&endpoint);
-    }
+  for (const registry::Endpoint& endpoint : *all) {
+    endpoints.push_back(&endpoint);
   }
   std::sort(endpoints.begin(), endpoints.end(), [](const auto* a, const auto* b) {
     return std::tie(a->host, a->port) < std::tie(b->host, b->port);
@@ -92,11 +94,7 @@ ApiResponse ApiRouter::registerEndpoint(const std::string& ns, const std::string
 }
 
 ApiResponse ApiRouter::listEndpoints(const std::string& ns, const std::string& name) {
-  auto snap = registry_->snapshot();
-  if (!snap) {
-    return errorResponse(snap.error());
-  }
-  auto endpoints = endpointsJson(*snap, ns, name);
+  auto endpoints = endpointsJson(ns, name);
   if (!endpoints) {
     return errorResponse(endpoints.error());
   }
@@ -139,14 +137,9 @@ ApiResponse ApiRouter::discover(const std::string& ns, const std::string& name) 
     return errorResponse(503, kCodeUnavailable,
                          "service " + ns + "/" + name + " has no healthy endpoint");
   }
-  auto snap = registry_->snapshot();
-  if (!snap) {
-    return errorResponse(snap.error());
-  }
-  auto service = std::find_if(snap->services.begin(), snap->services.end(),
-                              [&](const auto& s) { return s.ns == ns && s.name == name; });
-  if (service == snap->services.end()) {
-    return errorResponse(404, kCodeNotFound, "service " + ns + "/" + name + " does not exist");
+  auto service = registry_->getService(ns, name);
+  if (!service) {
+    return errorResponse(service.error());
   }
   auto picked = picker_->pick(*service, std::move(*usable));
   if (!picked) {

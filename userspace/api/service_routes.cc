@@ -25,13 +25,13 @@ ApiResponse ApiRouter::createService(const std::string& body) {
 }
 
 ApiResponse ApiRouter::listServices(const RequestTarget& target) {
-  auto snap = registry_->snapshot();
-  if (!snap) {
-    return errorResponse(snap.error());
+  auto stored = registry_->listServices();
+  if (!stored) {
+    return errorResponse(stored.error());
   }
   auto ns = target.query.find("ns");
   std::vector<const registry::Service*> services;
-  for (const registry::Service& service : snap->services) {
+  for (const registry::Service& service : *stored) {
     if (ns == target.query.end() || service.ns == ns->second) {
       services.push_back(&service);
     }
@@ -48,16 +48,11 @@ ApiResponse ApiRouter::listServices(const RequestTarget& target) {
 }
 
 ApiResponse ApiRouter::getService(const std::string& ns, const std::string& name) {
-  auto snap = registry_->snapshot();
-  if (!snap) {
-    return errorResponse(snap.error());
+  auto service = registry_->getService(ns, name);
+  if (!service) {
+    return errorResponse(service.error());
   }
-  auto service = std::find_if(snap->services.begin(), snap->services.end(),
-                              [&](const auto& s) { return s.ns == ns && s.name == name; });
-  if (service == snap->services.end()) {
-    return errorResponse(404, kCodeNotFound, "service " + ns + "/" + name + " does not exist");
-  }
-  auto endpoints = endpointsJson(*snap, ns, name);
+  auto endpoints = endpointsJson(ns, name);
   if (!endpoints) {
     return errorResponse(endpoints.error());
   }

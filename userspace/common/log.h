@@ -7,6 +7,8 @@
 #include <string_view>
 #include <utility>
 
+#include <fmt/format.h>
+
 namespace weft::log {
 
 enum class Level { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
@@ -24,6 +26,8 @@ struct Field {
   Field(std::string_view k, unsigned v) : Field(k, static_cast<unsigned long long>(v)) {}
   Field(std::string_view k, long v) : Field(k, static_cast<long long>(v)) {}
   Field(std::string_view k, unsigned long v) : Field(k, static_cast<unsigned long long>(v)) {}
+  // Three decimals: enough for durations in milliseconds.
+  Field(std::string_view k, double v) : key(k), value(fmt::format("{:.3f}", v)), numeric(true) {}
 
   std::string key;
   std::string value;

@@ -38,6 +38,9 @@ struct ServiceConfig {
 struct RegistryConfig {
   std::string store = "sqlite";  // sqlite | etcd
   std::string path = "/var/lib/weft/registry.db";
+  // SQLite's synchronous setting: "normal" survives kill -9 of the agent, "full" also power
+  // loss at the cost of an fsync per write (see SqliteStoreOptions).
+  std::string sqlite_synchronous = "normal";
   std::vector<std::string> etcd_endpoints{"http://127.0.0.1:2379"};
   std::string etcd_prefix = "/weft/";
 

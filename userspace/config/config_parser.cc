@@ -371,7 +371,8 @@ Status ConfigReader::readOptionalString(const YAML::Node& map, const std::string
 }
 
 Status ConfigReader::readRegistry(const YAML::Node& node, RegistryConfig* out) {
-  auto st = expectMap(node, "registry", {"store", "path", "etcd_endpoints", "etcd_prefix"});
+  auto st = expectMap(node, "registry",
+                      {"store", "path", "sqlite_synchronous", "etcd_endpoints", "etcd_prefix"});
   if (!st) {
     return st;
   }
@@ -387,6 +388,14 @@ Status ConfigReader::readRegistry(const YAML::Node& node, RegistryConfig* out) {
   }
   if (out->path.empty() || out->path[0] != '/') {
     return fail("registry.path", node, fmt::format("\"{}\" must be an absolute path", out->path));
+  }
+  if (st = readOptionalString(node, "registry", "sqlite_synchronous", &out->sqlite_synchronous);
+      !st) {
+    return st;
+  }
+  if (out->sqlite_synchronous != "normal" && out->sqlite_synchronous != "full") {
+    return fail("registry.sqlite_synchronous", node["sqlite_synchronous"],
+                fmt::format("\"{}\" is not one of normal, full", out->sqlite_synchronous));
   }
   if (st = readOptionalString(node, "registry", "etcd_prefix", &out->etcd_prefix); !st) {
     return st;

@@ -84,7 +84,18 @@ Result<ApplySummary> Controller::apply(const std::vector<ServiceConfig>& service
   if (auto st = checkServices(services); !st) {
     return st.error();
   }
+  return run([&] { return reconcile(services); });
+}
 
+Result<ApplySummary> Controller::applyChanges(const std::vector<ServiceConfig>& upserts,
+                                              const std::vector<weft_svc_key>& removals) {
+  if (auto st = checkServices(upserts); !st) {
+    return st.error();
+  }
+  return run([&] { return reconcileChanges(upserts, removals); });
+}
+
+Result<ApplySummary> Controller::run(const std::function<Status()>& change) {
   summary_ = {};
   if (needs_adopt_) {
     if (auto st = adopt(); !st) {
@@ -92,7 +103,7 @@ Result<ApplySummary> Controller::apply(const std::vector<ServiceConfig>& service
     }
   }
 
-  auto st = reconcile(services);
+  auto st = change();
   // Ids freed by this apply become reusable only now, so a reader still holding a removed
   // service's value never finds another service's slots under the same id.
   for (uint32_t id : released_service_ids_) {
@@ -131,6 +142,43 @@ Status Controller::reconcile(const std::vector<ServiceConfig>& services) {
     it = services_.erase(it);
   }
 
+  return upsertServices(services);
+}
+
+Status Controller::reconcileChanges(const std::vector<ServiceConfig>& upserts,
+                                    const std::vector<weft_svc_key>& removals) {
+  if (auto st = removeOrphans(); !st) {
+    return st;
+  }
+
+  std::set<weft_svc_key, BytesLess> upserted;
+  for (const ServiceConfig& svc : upserts) {
+    upserted.insert(encodeServiceKey(svc));
+  }
+  for (const weft_svc_key& key : removals) {
+    auto it = services_.find(key);
+    if (it == services_.end() || upserted.contains(key)) {
+      continue;
+    }
+    if (auto st = removeService(it->second); !st) {
+      return st;
+    }
+    services_.erase(it);
+  }
+
+  // A key still held under another name means the caller's view of who owns it is stale.
+  for (const ServiceConfig& svc : upserts) {
+    auto it = services_.find(encodeServiceKey(svc));
+    if (it != services_.end() && it->second.has_info &&
+        decodeServiceName(it->second.info) != svc.name) {
+      return makeError(fmt::format("{}: vip, port and protocol are held by service {}",
+                                   describe(svc), decodeServiceName(it->second.info)));
+    }
+  }
+  return upsertServices(upserts);
+}
+
+Status Controller::upsertServices(const std::vector<ServiceConfig>& services) {
   if (auto st = ensureBackends(services); !st) {
     return st;
   }
@@ -149,7 +197,7 @@ Status Controller::removeOrphans() {
     if (auto st = counted(store_.eraseSlot(key)); !st) {
       return st;
     }
-    --backend_refs_[backend_id];
+    release(backend_id);
   }
   orphan_slots_.clear();
 
@@ -228,6 +276,8 @@ Status Controller::ensureBackends(const std::vector<ServiceConfig>& services) {
         return st;
       }
       backends_[*id] = value;
+      // Named by no slot until the service is written; a cut set may never name it.
+      maybe_unused_.insert(*id);
       ++summary_.backends_added;
     }
   }
@@ -345,15 +395,35 @@ Status Controller::writeHalf(ServiceState& state, uint8_t half,
   return {};
 }
 
+void Controller::release(uint32_t backend_id) {
+  uint32_t& refs = backend_refs_[backend_id];
+  refs -= refs > 0 ? 1 : 0;
+  if (refs == 0) {
+    maybe_unused_.insert(backend_id);
+  }
+}
+
+// Looks only at backends whose slot count dropped to zero (or that adopt found), so a change
+// to a few services costs the same with 100 or 100,000 backends.
 Status Controller::collectBackends() {
-  for (auto it = backends_.begin(); it != backends_.end();) {
-    uint32_t id = it->first;
+  while (!maybe_unused_.empty()) {
+    uint32_t id = *maybe_unused_.begin();
     auto refs = backend_refs_.find(id);
     if (refs != backend_refs_.end() && refs->second > 0) {
-      ++it;
+      maybe_unused_.erase(maybe_unused_.begin());
       continue;
     }
+    if (refs != backend_refs_.end()) {
+      backend_refs_.erase(refs);
+    }
 
+    auto it = backends_.find(id);
+    if (it == backends_.end()) {
+      // A slot named it without a backend entry (found by adopt): free once unnamed.
+      backend_ids_.release(id);
+      maybe_unused_.erase(maybe_unused_.begin());
+      continue;
+    }
     if (auto st = counted(store_.eraseBackend(id)); !st) {
       return st;
     }
@@ -365,19 +435,8 @@ Status Controller::collectBackends() {
     ++summary_.backends_removed;
     log::debug(kComponent, "backend removed",
                {{"backend_id", id}, {"backend", formatBackend(it->second)}});
-    it = backends_.erase(it);
-  }
-
-  // Ids that slots named without a backend entry (found by adopt) are free once unnamed.
-  for (auto it = backend_refs_.begin(); it != backend_refs_.end();) {
-    if (it->second > 0) {
-      ++it;
-      continue;
-    }
-    if (!backends_.contains(it->first)) {
-      backend_ids_.release(it->first);
-    }
-    it = backend_refs_.erase(it);
+    backends_.erase(it);
+    maybe_unused_.erase(maybe_unused_.begin());
   }
   return {};
 }
@@ -402,7 +461,7 @@ Status Controller::putSlot(ServiceState& state, uint8_t half, uint16_t index, ui
 
   auto [it, inserted] = state.slots[half].try_emplace(index, backend_id);
   if (!inserted) {
-    --backend_refs_[it->second];
+    release(it->second);
     it->second = backend_id;
   }
   ++backend_refs_[backend_id];
@@ -420,7 +479,7 @@ Status Controller::eraseSlot(ServiceState& state, uint8_t half, uint16_t index) 
 
   auto it = state.slots[half].find(index);
   if (it != state.slots[half].end()) {
-    --backend_refs_[it->second];
+    release(it->second);
     state.slots[half].erase(it);
   }
   return {};

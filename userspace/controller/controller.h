@@ -62,6 +62,13 @@ class Controller {
   // when it is rejected.
   Result<ApplySummary> apply(const std::vector<ServiceConfig>& services);
 
+  // Changes part of the maps, for a registry change that touched a few services: removes the
+  // services with keys in `removals` (unless also upserted), then adds or updates `upserts`;
+  // every other service is left as it is. Same checks, ordering and error handling as apply().
+  // Fails, writing nothing, when an upsert's key is held by a service of another name.
+  Result<ApplySummary> applyChanges(const std::vector<ServiceConfig>& upserts,
+                                    const std::vector<weft_svc_key>& removals);
+
   // Ids in use, for logs and tests; 0 when unknown.
   uint32_t serviceId(const weft_svc_key& key) const;
   uint32_t backendId(const BackendConfig& backend, uint8_t protocol) const;
@@ -93,7 +100,12 @@ class Controller {
 
   void reset();
   Status checkServices(const std::vector<ServiceConfig>& services) const;
+  // Runs one apply: adopts first when needed, releases ids afterwards, re-adopts on failure.
+  Result<ApplySummary> run(const std::function<Status()>& change);
   Status reconcile(const std::vector<ServiceConfig>& services);
+  Status reconcileChanges(const std::vector<ServiceConfig>& upserts,
+                          const std::vector<weft_svc_key>& removals);
+  Status upsertServices(const std::vector<ServiceConfig>& services);
 
   Status removeOrphans();
   Status removeService(ServiceState& state);
@@ -102,6 +114,8 @@ class Controller {
   Status updateService(ServiceState& state, const ServiceConfig& config);
   Status writeHalf(ServiceState& state, uint8_t half, const std::vector<uint32_t>& backend_ids);
   Status collectBackends();
+  // Drops one slot reference; a backend left unnamed becomes a collection candidate.
+  void release(uint32_t backend_id);
 
   // Single writes: each updates the mirror and the counters only when the map write succeeded.
   Status putSlot(ServiceState& state, uint8_t half, uint16_t index, uint32_t backend_id);
@@ -124,6 +138,7 @@ class Controller {
   std::map<uint32_t, weft_backend> backends_;      // backend id -> map value
   std::map<BackendKey, uint32_t> backend_by_key_;  // identity -> backend id
   std::map<uint32_t, uint32_t> backend_refs_;      // backend id -> slots naming it
+  std::set<uint32_t> maybe_unused_;                // ids collectBackends() must look at
   IdAllocator service_ids_;
   IdAllocator backend_ids_;
   std::vector<uint32_t> released_service_ids_;  // reusable once the current apply ends

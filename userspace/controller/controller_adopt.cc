@@ -15,6 +15,7 @@ void Controller::reset() {
   backends_.clear();
   backend_by_key_.clear();
   backend_refs_.clear();
+  maybe_unused_.clear();
   service_ids_.clear();
   backend_ids_.clear();
   released_service_ids_.clear();
@@ -89,6 +90,7 @@ Status Controller::adopt() {
       }
     }
     ++backend_refs_[value.backend_id];
+    maybe_unused_.insert(value.backend_id);
     backend_ids_.reserve(value.backend_id);
   }
   for (uint32_t id : orphan_service_ids_) {
@@ -103,6 +105,7 @@ Status Controller::adopt() {
     backends_[id] = value;
     backend_by_key_.try_emplace(backendKey(value), id);
     backend_ids_.reserve(id);
+    maybe_unused_.insert(id);
   }
 
   needs_adopt_ = false;

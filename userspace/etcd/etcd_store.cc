@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 #include <cerrno>
+#include <set>
 
 #include "userspace/common/log.h"
 #include "userspace/registry/model_json.h"
@@ -379,6 +380,29 @@ Result<Snapshot> EtcdStore::snapshot() {
   return out;
 }
 
+Result<std::vector<Service>> EtcdStore::listServices() {
+  std::vector<Service> out;
+  auto revision = scan(
+      keys_.services(), false, [&] { out.clear(); },
+      [&](const KeyValue& kv) {
+        ParsedKey key = keys_.parse(kv.key);
+        if (key.kind != ParsedKey::Kind::kService) {
+          return;
+        }
+        auto service = decodeService(kv, key);
+        if (service.ok()) {
+          out.push_back(std::move(*service));
+        } else {
+          log::warn(kLog, "skipping undecodable service",
+                    {{"key", kv.key}, {"error", service.error().message}});
+        }
+      });
+  if (!revision) {
+    return revision.error();
+  }
+  return out;
+}
+
 Result<Service> EtcdStore::getService(const std::string& ns, const std::string& name) {
   Status parts = StoreKeys::checkParts({{"ns", ns}, {"name", name}});
   if (!parts) {
@@ -466,7 +490,20 @@ Result<std::vector<IpAddr>> EtcdStore::usedVips() {
   return out;
 }
 
-Status EtcdStore::watch(std::function<void()> on_change) {
+registry::ChangeSet EtcdStore::changesOf(const WatchBatch& batch) const {
+  std::set<registry::ServiceRef> services;
+  for (const WatchEvent& event : batch.events) {
+    ParsedKey parsed = keys_.parse(event.kv.key);
+    if (parsed.kind == ParsedKey::Kind::kService || parsed.kind == ParsedKey::Kind::kEndpoint) {
+      services.insert({parsed.ns, parsed.name});
+    }
+  }
+  registry::ChangeSet changes;
+  changes.services.assign(services.begin(), services.end());
+  return changes;
+}
+
+Status EtcdStore::watch(ChangeCallback on_change) {
   if (!on_change) {
     return makeError("etcd watch: on_change is empty", EINVAL);
   }
@@ -487,7 +524,7 @@ bool EtcdStore::backoff(std::chrono::milliseconds* delay) {
   return !stopped;
 }
 
-void EtcdStore::watchLoop(std::function<void()> on_change, int64_t start_revision) {
+void EtcdStore::watchLoop(ChangeCallback on_change, int64_t start_revision) {
   const std::string& prefix = keys_.prefix();
   const std::string end = prefixEnd(prefix);
   std::chrono::milliseconds delay = options_.min_backoff;
@@ -515,7 +552,7 @@ void EtcdStore::watchLoop(std::function<void()> on_change, int64_t start_revisio
       }
       outage = false;
       if (resync) {
-        on_change();
+        on_change(registry::ChangeSet{.everything = true, .services = {}});
         resync = false;
       }
       while (true) {
@@ -524,7 +561,9 @@ void EtcdStore::watchLoop(std::function<void()> on_change, int64_t start_revisio
           ended = batch.error();
           break;
         }
-        on_change();
+        if (auto changes = changesOf(*batch); !changes.services.empty()) {
+          on_change(changes);
+        }
       }
     } else {
       ended = started;

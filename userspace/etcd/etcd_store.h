@@ -60,16 +60,24 @@ class EtcdStore final : public registry::Store {
   Result<registry::Service> getService(const std::string& ns, const std::string& name) override;
   Result<registry::Endpoint> getEndpoint(const std::string& ns, const std::string& service,
                                          const std::string& endpoint_id) override;
+  Result<std::vector<registry::Service>> listServices() override;
   Result<std::vector<registry::Endpoint>> listEndpoints(const std::string& ns,
                                                         const std::string& service) override;
   Result<std::vector<IpAddr>> usedVips() override;
 
+  // Writes in transactions of up to 60 services or 120 endpoints, each all or nothing; the
+  // whole call is not atomic (a failure leaves the batches before it written). A batch that
+  // meets a concurrent change or a moved VIP falls back to the single puts.
+  Status putAll(const std::vector<registry::Service>& services,
+                const std::vector<registry::Endpoint>& endpoints) override;
+
   // Watches the prefix from the revision of the last snapshot() (or from now when there was
-  // none). `on_change` runs on the watch thread after each batch of changes, and also after
-  // every reconnect (the caller cannot know what it missed, so it resyncs). While etcd is
+  // none). `on_change` runs on the watch thread after each batch of changes, naming the
+  // services touched, and with `everything` after every reconnect (the caller cannot know what
+  // it missed, so it resyncs). While etcd is
   // unreachable the thread retries with a backoff between min_backoff and max_backoff.
   // Once per store: a second call fails with EBUSY.
-  Status watch(std::function<void()> on_change) override;
+  Status watch(ChangeCallback on_change) override;
 
   // How often the watch stream was (re)established; for tests and status output.
   uint64_t watchConnects() const { return watch_connects_.load(); }
@@ -84,7 +92,11 @@ class EtcdStore final : public registry::Store {
   Result<int64_t> scan(const std::string& prefix, bool keys_only,
                        const std::function<void()>& restart,
                        const std::function<void(const KeyValue&)>& each);
-  void watchLoop(std::function<void()> on_change, int64_t start_revision);
+  void watchLoop(ChangeCallback on_change, int64_t start_revision);
+  Status putServiceBatch(const registry::Service* first, size_t count);
+  Status putEndpointBatch(const registry::Endpoint* first, size_t count);
+  // The services a batch of events touched; a VIP claim names its owner's service key.
+  registry::ChangeSet changesOf(const WatchBatch& batch) const;
   // Sleeps for the current backoff unless stopped; doubles the backoff. False when stopping.
   bool backoff(std::chrono::milliseconds* delay);
 

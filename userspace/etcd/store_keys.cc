@@ -49,6 +49,10 @@ std::string StoreKeys::service(const std::string& ns, const std::string& name) c
   return fmt::format("{}{}{}/{}", prefix_, kServices, ns, name);
 }
 
+std::string StoreKeys::services() const {
+  return fmt::format("{}{}", prefix_, kServices);
+}
+
 std::string StoreKeys::vip(const IpAddr& vip) const {
   return fmt::format("{}{}{}", prefix_, kVips, vip.toString());
 }

@@ -35,6 +35,8 @@ class StoreKeys {
   std::string vip(const IpAddr& vip) const;
   std::string endpoint(const std::string& ns, const std::string& service,
                        const std::string& endpoint_id) const;
+  // Every service: the prefix of their keys.
+  std::string services() const;
   // Every endpoint of one service; the trailing '/' keeps "web" from matching "web2".
   std::string endpointsOf(const std::string& ns, const std::string& service) const;
 

@@ -256,6 +256,19 @@ Result<Snapshot> Registry::snapshot() {
   return store_.snapshot();
 }
 
+Result<Service> Registry::getService(const std::string& ns, const std::string& name) {
+  return store_.getService(ns, name);
+}
+
+Result<std::vector<Service>> Registry::listServices() {
+  return store_.listServices();
+}
+
+Result<std::vector<Endpoint>> Registry::listEndpoints(const std::string& ns,
+                                                      const std::string& name) {
+  return store_.listEndpoints(ns, name);
+}
+
 Result<std::vector<Endpoint>> Registry::usableEndpoints(const std::string& ns,
                                                         const std::string& name,
                                                         const HealthView& health) {

@@ -53,6 +53,12 @@ class Registry {
                    const std::string& endpoint_id);
 
   Result<Snapshot> snapshot();
+  // Keyed reads straight from the store; kNotFound when the service does not exist.
+  Result<Service> getService(const std::string& ns, const std::string& name);
+  // Every service, sorted by ns and name, without reading any endpoint.
+  Result<std::vector<Service>> listServices();
+  // The endpoints of one service; empty when it has none or does not exist.
+  Result<std::vector<Endpoint>> listEndpoints(const std::string& ns, const std::string& name);
 
   // Writes declared content (the config file's services, with their VIPs given, and their
   // endpoints) in one store batch after validating all of it; nothing is written when any
@@ -79,5 +85,10 @@ class Registry {
 // endpoints that serve that port. Pure function.
 std::vector<ServiceConfig> toServiceConfigs(const Snapshot& snapshot, const HealthView& health,
                                             int64_t now_ms);
+// The same for one service and its endpoints (endpoints of other services are ignored);
+// empty when the service has no VIP.
+std::vector<ServiceConfig> toServiceConfigs(const Service& service,
+                                            const std::vector<Endpoint>& endpoints,
+                                            const HealthView& health, int64_t now_ms);
 
 }  // namespace weft::registry

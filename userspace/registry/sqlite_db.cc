@@ -76,6 +76,10 @@ int64_t SqliteStatement::integer(int column) const {
   return sqlite3_column_int64(stmt_, column);
 }
 
+bool SqliteStatement::isNull(int column) const {
+  return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+}
+
 Result<std::unique_ptr<SqliteDb>> SqliteDb::open(const std::string& path, bool create) {
   sqlite3* db = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);

@@ -37,6 +37,7 @@ class SqliteStatement {
 
   std::string text(int column) const;
   int64_t integer(int column) const;
+  bool isNull(int column) const;
 
  private:
   sqlite3_stmt* stmt_;

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -24,7 +25,7 @@ using sqlite_rows::encode;
 using sqlite_rows::kBusyTimeout;
 using sqlite_rows::key;
 
-constexpr int64_t kSchemaVersion = 1;
+constexpr int64_t kSchemaVersion = 2;
 
 constexpr const char* kCreateSchema = R"(
 CREATE TABLE revision (
@@ -51,6 +52,20 @@ CREATE TABLE endpoints (
 ) WITHOUT ROWID;
 INSERT INTO schema_version (version) VALUES (1);
 )";
+
+// Version 2 adds the change log: the services each revision touched, so a watcher (in this
+// process or another) re-reads only those. Rows older than kChangeLogRevisions are pruned;
+// a watcher that fell further behind re-reads everything.
+constexpr const char* kAddChangeLog = R"(
+CREATE TABLE changes (
+  revision INTEGER NOT NULL,
+  ns TEXT NOT NULL,
+  service TEXT NOT NULL
+);
+CREATE INDEX changes_by_revision ON changes (revision);
+UPDATE schema_version SET version = 2;
+)";
+constexpr int64_t kChangeLogRevisions = 4096;
 
 // Creates the file with owner-only permissions before SQLite opens it; SQLite would use the
 // umask. The -wal and -shm files copy the main file's mode.
@@ -96,6 +111,19 @@ Status enableWal(SqliteDb& db) {
   return {};
 }
 
+// 0 for a new file; the statement is finished before the caller changes the schema.
+Result<int64_t> readSchemaVersion(SqliteDb& db) {
+  auto query = db.prepare("SELECT version FROM schema_version");
+  if (!query) {
+    return query.error();
+  }
+  auto found = query->step();
+  if (!found) {
+    return found.error();
+  }
+  return *found ? query->integer(0) : 0;
+}
+
 // One upsert per row kind, shared by the single-row puts and putAll.
 constexpr std::string_view kUpsertServiceSql =
     "INSERT INTO services (ns, name, vip, json, revision) VALUES (?1, ?2, ?3, ?4, ?5) "
@@ -130,7 +158,8 @@ Status upsertEndpoint(SqliteStatement& stmt, Endpoint endpoint, uint64_t rev) {
 
 }  // namespace
 
-Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) {
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
+                                                       SqliteStoreOptions options) {
   if (auto st = prepareFile(path); !st) {
     return st.error();
   }
@@ -139,7 +168,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) 
     return db.error();
   }
 
-  std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(*db)));
+  std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(*db), options));
   if (auto st = store->initSchema(); !st) {
     return st.error();
   }
@@ -155,7 +184,9 @@ Status SqliteStore::initSchema() {
   if (auto st = enableWal(*db_); !st) {
     return st;
   }
-  for (const char* pragma : {"PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON"}) {
+  const char* synchronous =
+      options_.fsync_each_commit ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL";
+  for (const char* pragma : {synchronous, "PRAGMA foreign_keys = ON"}) {
     if (auto st = db_->exec(pragma); !st) {
       return st;
     }
@@ -170,22 +201,24 @@ Status SqliteStore::initSchema() {
         !created) {
       return created;
     }
-    auto query = db_->prepare("SELECT version FROM schema_version");
-    if (!query) {
-      return query.error();
+    auto version = readSchemaVersion(*db_);
+    if (!version) {
+      return version.error();
     }
-    auto found = query->step();
-    if (!found) {
-      return found.error();
+    if (*version == 0) {
+      if (auto created = db_->exec(kCreateSchema); !created) {
+        return created;
+      }
+      return db_->exec(kAddChangeLog);
     }
-    if (!*found) {
-      return db_->exec(kCreateSchema);
+    if (*version == 1) {
+      return db_->exec(kAddChangeLog);
     }
-    if (int64_t version = query->integer(0); version != kSchemaVersion) {
+    if (*version != kSchemaVersion) {
       return makeError(
           fmt::format("registry store {}: schema version {} is not the version "
                       "this build reads ({})",
-                      db_->path(), version, kSchemaVersion));
+                      db_->path(), *version, kSchemaVersion));
     }
     return {};
   }();
@@ -200,7 +233,9 @@ Status SqliteStore::initSchema() {
   return {};
 }
 
-Result<uint64_t> SqliteStore::write(const std::function<Status(uint64_t revision)>& body) {
+Result<uint64_t> SqliteStore::write(const std::vector<ServiceRef>& touched,
+                                    const std::function<Status(uint64_t revision)>& body) {
+  std::unique_lock lock(mutex_);
   if (auto st = db_->exec("BEGIN IMMEDIATE"); !st) {
     return st.error();
   }
@@ -220,6 +255,9 @@ Result<uint64_t> SqliteStore::write(const std::function<Status(uint64_t revision
     if (auto st = body(revision); !st) {
       return st.error();
     }
+    if (auto st = logChanges(revision, touched); !st) {
+      return st.error();
+    }
     if (auto st = db_->exec("COMMIT"); !st) {
       return st.error();
     }
@@ -227,8 +265,32 @@ Result<uint64_t> SqliteStore::write(const std::function<Status(uint64_t revision
   }();
   if (!result) {
     db_->rollback();
+    return result;
   }
+  // Unlocked first, so a callback may read the store.
+  lock.unlock();
+  notifyOwnWrite(*result, touched);
   return result;
+}
+
+Status SqliteStore::logChanges(uint64_t revision, const std::vector<ServiceRef>& touched) {
+  auto insert = db_->prepare("INSERT INTO changes (revision, ns, service) VALUES (?1, ?2, ?3)");
+  if (!insert) {
+    return insert.error();
+  }
+  for (const ServiceRef& ref : touched) {
+    auto st =
+        insert->bind(1, static_cast<int64_t>(revision)).bind(2, ref.ns).bind(3, ref.name).run();
+    if (!st) {
+      return st;
+    }
+    insert->reset();
+  }
+  auto prune = db_->prepare("DELETE FROM changes WHERE revision <= ?1");
+  if (!prune) {
+    return prune.error();
+  }
+  return prune->bind(1, static_cast<int64_t>(revision) - kChangeLogRevisions).run();
 }
 
 Status SqliteStore::checkVipFree(const Service& service) {
@@ -254,10 +316,9 @@ Result<Service> SqliteStore::putService(const Service& service, bool create_only
     return makeError(
         fmt::format("service {}: the store needs a vip", key(service.ns, service.name)), kInvalid);
   }
-  std::lock_guard lock(mutex_);
   Service stored = service;
 
-  auto revision = write([&](uint64_t rev) -> Status {
+  auto revision = write({{service.ns, service.name}}, [&](uint64_t rev) -> Status {
     if (create_only) {
       auto exists = db_->prepare("SELECT 1 FROM services WHERE ns = ?1 AND name = ?2");
       if (!exists) {
@@ -291,8 +352,14 @@ Result<Service> SqliteStore::putService(const Service& service, bool create_only
 
 Status SqliteStore::putAll(const std::vector<Service>& services,
                            const std::vector<Endpoint>& endpoints) {
-  std::lock_guard lock(mutex_);
-  auto revision = write([&](uint64_t rev) -> Status {
+  std::set<ServiceRef> touched;
+  for (const Service& svc : services) {
+    touched.insert({svc.ns, svc.name});
+  }
+  for (const Endpoint& ep : endpoints) {
+    touched.insert({ep.ns, ep.service});
+  }
+  auto revision = write({touched.begin(), touched.end()}, [&](uint64_t rev) -> Status {
     auto svc_stmt = db_->prepare(kUpsertServiceSql);
     if (!svc_stmt) {
       return svc_stmt.error();
@@ -329,8 +396,7 @@ Status SqliteStore::putAll(const std::vector<Service>& services,
 }
 
 Status SqliteStore::deleteService(const std::string& ns, const std::string& name) {
-  std::lock_guard lock(mutex_);
-  auto revision = write([&](uint64_t) -> Status {
+  auto revision = write({{ns, name}}, [&](uint64_t) -> Status {
     auto del = db_->prepare("DELETE FROM services WHERE ns = ?1 AND name = ?2");
     if (!del) {
       return del.error();
@@ -350,12 +416,11 @@ Status SqliteStore::deleteService(const std::string& ns, const std::string& name
 }
 
 Result<Endpoint> SqliteStore::putEndpoint(const Endpoint& endpoint, bool create_only) {
-  std::lock_guard lock(mutex_);
   Endpoint stored = endpoint;
   std::string id = endpoint.id();
   std::string service_key = key(endpoint.ns, endpoint.service);
 
-  auto revision = write([&](uint64_t rev) -> Status {
+  auto revision = write({{endpoint.ns, endpoint.service}}, [&](uint64_t rev) -> Status {
     auto service = db_->prepare("SELECT 1 FROM services WHERE ns = ?1 AND name = ?2");
     if (!service) {
       return service.error();
@@ -399,8 +464,7 @@ Result<Endpoint> SqliteStore::putEndpoint(const Endpoint& endpoint, bool create_
 
 Status SqliteStore::deleteEndpoint(const std::string& ns, const std::string& service,
                                    const std::string& endpoint_id) {
-  std::lock_guard lock(mutex_);
-  auto revision = write([&](uint64_t) -> Status {
+  auto revision = write({{ns, service}}, [&](uint64_t) -> Status {
     auto del = db_->prepare("DELETE FROM endpoints WHERE ns = ?1 AND service = ?2 AND id = ?3");
     if (!del) {
       return del.error();

@@ -69,6 +69,21 @@ Result<Snapshot> SqliteStore::snapshot() {
   return result;
 }
 
+Result<std::vector<Service>> SqliteStore::listServices() {
+  std::lock_guard lock(mutex_);
+  const std::string& path = db_->path();
+  auto rows = db_->prepare("SELECT json, revision FROM services ORDER BY ns, name");
+  if (!rows) {
+    return rows.error();
+  }
+  std::vector<Service> out;
+  auto decode = [&](const SqliteStatement& row) { return decodeService(row, path); };
+  if (auto st = readRows(*rows, decode, &out); !st) {
+    return st.error();
+  }
+  return out;
+}
+
 Result<Service> SqliteStore::getService(const std::string& ns, const std::string& name) {
   std::lock_guard lock(mutex_);
   auto query = db_->prepare("SELECT json, revision FROM services WHERE ns = ?1 AND name = ?2");

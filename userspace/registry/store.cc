@@ -39,6 +39,14 @@ Result<Endpoint> Store::getEndpoint(const std::string& ns, const std::string& se
       kNotFound);
 }
 
+Result<std::vector<Service>> Store::listServices() {
+  auto snap = snapshot();
+  if (!snap) {
+    return snap.error();
+  }
+  return std::move(snap->services);
+}
+
 Result<std::vector<Endpoint>> Store::listEndpoints(const std::string& ns,
                                                    const std::string& service) {
   auto snap = snapshot();

@@ -2,6 +2,7 @@
 // The persistence interface behind the registry: an embedded SQLite file or etcd v3.
 #pragma once
 
+#include <compare>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -12,6 +13,20 @@
 #include "userspace/registry/model.h"
 
 namespace weft::registry {
+
+// A service by its key; also names the service an endpoint belongs to.
+struct ServiceRef {
+  std::string ns;
+  std::string name;
+  auto operator<=>(const ServiceRef&) const = default;
+};
+
+// What a watch reports: the services whose row or endpoints changed, or `everything` when
+// the store cannot say (a reconnect, a gap in the change log).
+struct ChangeSet {
+  bool everything = false;
+  std::vector<ServiceRef> services;
+};
 
 // Everything stored, at one store revision.
 struct Snapshot {
@@ -48,6 +63,8 @@ class Store {
   virtual Result<Service> getService(const std::string& ns, const std::string& name);
   virtual Result<Endpoint> getEndpoint(const std::string& ns, const std::string& service,
                                        const std::string& endpoint_id);
+  // Every service without their endpoints, sorted by ns and name.
+  virtual Result<std::vector<Service>> listServices();
   // The endpoints of one service (empty when it has none or does not exist).
   virtual Result<std::vector<Endpoint>> listEndpoints(const std::string& ns,
                                                       const std::string& service);
@@ -60,10 +77,14 @@ class Store {
   virtual Status putAll(const std::vector<Service>& services,
                         const std::vector<Endpoint>& endpoints);
 
-  // Calls `on_change` (from a store-owned thread) after any change by anyone (for etcd: by
-  // any host). Coalescing is allowed: one call may stand for several changes. The caller
-  // re-reads snapshot(). Stops when the store is destroyed.
-  virtual Status watch(std::function<void()> on_change) = 0;
+  // Calls `on_change` after any change by anyone (for etcd: by any host), naming the
+  // services touched. Coalescing is allowed: one call may stand for several changes, and a
+  // service may be named again although nothing changed since. The caller re-reads the named
+  // services (or snapshot() for `everything`). Calls come from a store-owned thread, or from
+  // the writing thread right after a commit of this store's own. Stops when the store is
+  // destroyed.
+  using ChangeCallback = std::function<void(const ChangeSet&)>;
+  virtual Status watch(ChangeCallback on_change) = 0;
 };
 
 }  // namespace weft::registry
