@@ -42,8 +42,9 @@
 #define WEFT_PROTO_TCP 6
 #define WEFT_PROTO_UDP 17
 
-/* Balancing algorithms. The values are ABI: they live in pinned maps. Weighted,
- * least-connection and Maglev are reserved for the balancing issue. */
+/* Balancing algorithms. The values are ABI: they live in pinned maps. Weighted
+ * services take their slots in turn, like round robin; the controller repeats each backend
+ * over the slots in proportion to its weight. Least-connection and Maglev are reserved. */
 enum weft_lb_algo {
 	WEFT_LB_RANDOM = 0,
 	WEFT_LB_ROUND_ROBIN = 1,

@@ -33,7 +33,9 @@ static __always_inline const struct weft_backend *lb_select(const struct weft_sv
 		return NULL;
 	}
 
-	if (svc->algo == WEFT_LB_ROUND_ROBIN)
+	/* Weighted services repeat each backend over slots in proportion to its weight, laid out
+	 * so that taking the slots in turn is a smooth weighted round robin. */
+	if (svc->algo == WEFT_LB_ROUND_ROBIN || svc->algo == WEFT_LB_WEIGHTED)
 		index = lb_round_robin_index(svc);
 	else
 		index = bpf_get_prandom_u32() % svc->count;

@@ -57,6 +57,38 @@ TEST_F(AgentTest, RoundRobinReachesEachBackendExactlyAndOnlyInsideTheMesh) {
   EXPECT_EQ(b1.accepted() + b2.accepted() + b3.accepted(), 300u);
 }
 
+TEST_F(AgentTest, WeightedSharesFollowTheWeightsExactlyAndWeightZeroGetsNothing) {
+  auto& b1 = tcpServer("b1");
+  auto& b2 = tcpServer("b2");
+  auto& b3 = tcpServer("b3");
+  AgentConfig config = sandbox_.baseConfig();
+  std::vector<BackendSpec> backends = {backendOf(b1), backendOf(b2), backendOf(b3)};
+  backends[0].weight = 300;
+  backends[1].weight = 100;
+  backends[2].weight = 0;  // drained: no new connections
+  config.services.push_back({"web", "10.96.0.10", 80, "tcp", "weighted", backends});
+  sandbox_.writeConfig(config);
+  ASSERT_TRUE(sandbox_.startAgent());
+  std::string last;
+  std::string b1_addr = "127.0.0.1:" + std::to_string(b1.port());
+  std::string b2_addr = "127.0.0.1:" + std::to_string(b2.port());
+  // The slots repeat b1 three times for each b2: 4 slots, taken in turn.
+  ASSERT_TRUE(sandbox_.waitForBackends("web", {b1_addr, b1_addr, b2_addr, b1_addr},
+                                       milliseconds(10000), &last))
+      << last << sandbox_.logText();
+  Endpoint vip = endpoint("10.96.0.10", 80);
+
+  EXPECT_EQ(runClient(sandbox_.procsFile(), [&] { return countNames(vip, 400); }), "b1=300 b2=100");
+  EXPECT_EQ(b3.accepted(), 0u);
+
+  // A new weight takes effect for the next connects: 1:1 now.
+  config.services[0].backends[1].weight = 300;
+  sandbox_.writeConfig(config);
+  ASSERT_TRUE(sandbox_.waitForBackends("web", {b1_addr, b2_addr}, milliseconds(10000), &last))
+      << last << sandbox_.logText();
+  EXPECT_EQ(runClient(sandbox_.procsFile(), [&] { return countNames(vip, 200); }), "b1=100 b2=100");
+}
+
 TEST_F(AgentTest, EmptyBackendSetRefusesImmediately) {
   AgentConfig config = sandbox_.baseConfig();
   config.services.push_back({"empty", "10.96.0.20", 80, "tcp", "round_robin", {}});

@@ -59,6 +59,9 @@ std::string renderYaml(const AgentConfig& config) {
     for (const BackendSpec& be : svc.backends) {
       out << "      - address: " << quoted(be.address) << "\n";
       out << "        port: " << be.port << "\n";
+      if (be.weight >= 0) {
+        out << "        weight: " << be.weight << "\n";
+      }
     }
   }
   return out.str();

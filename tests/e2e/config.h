@@ -10,7 +10,8 @@ namespace weft::e2e {
 
 struct BackendSpec {
   std::string address;
-  uint32_t port = 0;  // wider than a port so tests can write invalid ones (70000)
+  uint32_t port = 0;    // wider than a port so tests can write invalid ones (70000)
+  int64_t weight = -1;  // written only when >= 0
 };
 
 struct ServiceSpec {

@@ -255,9 +255,38 @@ TEST(ConfigParserTest, RejectsUnknownKeysAnywhere) {
     backends:
       - address: 127.0.0.1
         port: 8081
-        weight: 2
+        zone: a
 )"),
-                 "services[0].backends[0].weight: unknown key (expected one of: address, port)");
+                 "services[0].backends[0].zone: unknown key (expected one of: address, port, "
+                 "weight)");
+}
+
+TEST(ConfigParserTest, ReadsBackendWeightsAndRejectsBadOnes) {
+  auto config = parseConfig(withService(R"(  - name: web
+    vip: 10.96.0.10
+    port: 80
+    algorithm: weighted
+    backends:
+      - address: 127.0.0.1
+        port: 8081
+        weight: 300
+      - address: 127.0.0.2
+        port: 8082
+)"));
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->services[0].algorithm, WEFT_LB_WEIGHTED);
+  EXPECT_EQ(config->services[0].backends[0].weight, 300u);
+  EXPECT_EQ(config->services[0].backends[1].weight, 100u);  // the default
+
+  expectRejected(withService(R"(  - name: web
+    vip: 10.96.0.10
+    port: 80
+    backends:
+      - address: 127.0.0.1
+        port: 8081
+        weight: 70000
+)"),
+                 "services[0].backends[0].weight: 70000 is not in 0..65535");
 }
 
 TEST(ConfigParserTest, RejectsDuplicateKeys) {

@@ -33,6 +33,7 @@ registry::Endpoint toEndpoint(const ServiceConfig& config, const BackendConfig& 
   endpoint.ns = kDefaultNs;
   endpoint.host = backend.address;
   endpoint.port = backend.port;
+  endpoint.weight = backend.weight;
   endpoint.labels = {{kSourceLabel, kSourceConfig}};
   return endpoint;
 }
@@ -56,9 +57,17 @@ Status syncEndpoints(registry::Registry& registry, const ServiceConfig& config,
     wanted.insert(toEndpoint(config, backend).id());
   }
 
+  // Present means stored with the weight the config gives; a new weight is written again.
+  std::map<std::string, uint32_t> weights;
+  for (const BackendConfig& backend : config.backends) {
+    weights[toEndpoint(config, backend).id()] = backend.weight;
+  }
   std::set<std::string> present;
   for (const registry::Endpoint& endpoint : *stored) {
-    present.insert(endpoint.id());
+    auto weight = weights.find(endpoint.id());
+    if (weight == weights.end() || weight->second == endpoint.weight) {
+      present.insert(endpoint.id());
+    }
     if (declared(endpoint.labels) && !wanted.count(endpoint.id())) {
       if (auto st = registry.deregisterEndpoint(kDefaultNs, config.name, endpoint.id()); !st) {
         return st;

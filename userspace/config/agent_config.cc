@@ -16,6 +16,7 @@ constexpr std::pair<uint8_t, const char*> kProtocols[] = {
 constexpr std::pair<weft_lb_algo, const char*> kAlgorithms[] = {
     {WEFT_LB_ROUND_ROBIN, "round_robin"},
     {WEFT_LB_RANDOM, "random"},
+    {WEFT_LB_WEIGHTED, "weighted"},
 };
 
 constexpr std::pair<log::Level, const char*> kLevels[] = {

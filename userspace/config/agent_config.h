@@ -19,6 +19,9 @@ inline constexpr std::string_view kDefaultBpffsRoot = "/sys/fs/bpf/weft";
 struct BackendConfig {
   IpAddr address;
   uint16_t port = 0;  // host byte order
+  // Relative share under the weighted algorithm, 1..65535; the others ignore it. (An endpoint
+  // of weight 0 is drained and never reaches the data path.)
+  uint32_t weight = 100;
 
   bool operator==(const BackendConfig&) const = default;
 };

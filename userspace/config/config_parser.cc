@@ -86,7 +86,11 @@ class ConfigReader {
                    std::initializer_list<std::string_view> allowed);
   Status readString(const YAML::Node& node, const std::string& path, std::string* out);
   Status readAddr(const YAML::Node& node, const std::string& path, IpAddr* out);
+  Status readInteger(const YAML::Node& node, const std::string& path, uint64_t min, uint64_t max,
+                     uint64_t* out);
   Status readPort(const YAML::Node& node, const std::string& path, uint16_t* out);
+  // 0..65535; 0 drains the backend.
+  Status readWeight(const YAML::Node& node, const std::string& path, uint32_t* out);
   Status readVipRanges(const YAML::Node& node, std::vector<Cidr>* out);
   Status readService(const YAML::Node& node, const std::string& path, ServiceConfig* out);
   Status readBackend(const YAML::Node& node, const std::string& path, BackendConfig* out);
@@ -154,7 +158,8 @@ Status ConfigReader::readAddr(const YAML::Node& node, const std::string& path, I
   return {};
 }
 
-Status ConfigReader::readPort(const YAML::Node& node, const std::string& path, uint16_t* out) {
+Status ConfigReader::readInteger(const YAML::Node& node, const std::string& path, uint64_t min,
+                                 uint64_t max, uint64_t* out) {
   marks_[path] = node.Mark();
   if (!node.IsScalar()) {
     return fail(path, node, fmt::format("expected an integer, got {}", kindName(node)));
@@ -173,13 +178,31 @@ Status ConfigReader::readPort(const YAML::Node& node, const std::string& path, u
   }
 
   uint64_t value = 0;
-  for (size_t i = start; i < text.size() && value <= 65535; ++i) {
+  for (size_t i = start; i < text.size() && value <= max; ++i) {
     value = value * 10 + static_cast<uint64_t>(text[i] - '0');
   }
-  if (text.front() == '-' || value < 1 || value > 65535) {
-    return fail(path, node, fmt::format("{} is not in 1..65535", text));
+  if (text.front() == '-' || value < min || value > max) {
+    return fail(path, node, fmt::format("{} is not in {}..{}", text, min, max));
+  }
+  *out = value;
+  return {};
+}
+
+Status ConfigReader::readPort(const YAML::Node& node, const std::string& path, uint16_t* out) {
+  uint64_t value = 0;
+  if (auto st = readInteger(node, path, 1, 65535, &value); !st) {
+    return st;
   }
   *out = static_cast<uint16_t>(value);
+  return {};
+}
+
+Status ConfigReader::readWeight(const YAML::Node& node, const std::string& path, uint32_t* out) {
+  uint64_t value = 0;
+  if (auto st = readInteger(node, path, 0, 65535, &value); !st) {
+    return st;
+  }
+  *out = static_cast<uint32_t>(value);
   return {};
 }
 
@@ -207,8 +230,13 @@ Status ConfigReader::readVipRanges(const YAML::Node& node, std::vector<Cidr>* ou
 
 Status ConfigReader::readBackend(const YAML::Node& node, const std::string& path,
                                  BackendConfig* out) {
-  if (auto st = expectMap(node, path, {"address", "port"}); !st) {
+  if (auto st = expectMap(node, path, {"address", "port", "weight"}); !st) {
     return st;
+  }
+  if (auto weight = field(node, "weight")) {
+    if (auto st = readWeight(*weight, path + ".weight", &out->weight); !st) {
+      return st;
+    }
   }
 
   auto address = field(node, "address");

@@ -152,8 +152,9 @@ std::optional<ConfigProblem> findConfigProblem(const AgentConfig& config) {
     if (svc.protocol != WEFT_PROTO_TCP && svc.protocol != WEFT_PROTO_UDP) {
       return problem(path + ".protocol", fmt::format("{} is not tcp or udp", svc.protocol));
     }
-    if (svc.algorithm != WEFT_LB_ROUND_ROBIN && svc.algorithm != WEFT_LB_RANDOM) {
-      return problem(path + ".algorithm", fmt::format("{} is not round_robin or random",
+    if (svc.algorithm != WEFT_LB_ROUND_ROBIN && svc.algorithm != WEFT_LB_RANDOM &&
+        svc.algorithm != WEFT_LB_WEIGHTED) {
+      return problem(path + ".algorithm", fmt::format("{} is not round_robin, random or weighted",
                                                       static_cast<int>(svc.algorithm)));
     }
 

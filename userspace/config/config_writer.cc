@@ -20,6 +20,9 @@ void writeService(YAML::Emitter& out, const ServiceConfig& svc) {
     out << YAML::BeginMap;
     out << YAML::Key << "address" << YAML::Value << be.address.toString();
     out << YAML::Key << "port" << YAML::Value << be.port;
+    if (be.weight != BackendConfig{}.weight) {
+      out << YAML::Key << "weight" << YAML::Value << be.weight;
+    }
     out << YAML::EndMap;
   }
   out << YAML::EndSeq;

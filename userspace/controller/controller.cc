@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "userspace/common/log.h"
+#include "userspace/controller/weighted_slots.h"
 
 namespace weft {
 namespace {
@@ -52,7 +53,8 @@ Status Controller::checkServices(const std::vector<ServiceConfig>& services) con
   for (const ServiceConfig& svc : services) {
     bool family_ok = svc.vip.isV4() || svc.vip.isV6();
     bool proto_ok = svc.protocol == WEFT_PROTO_TCP || svc.protocol == WEFT_PROTO_UDP;
-    bool algo_ok = svc.algorithm == WEFT_LB_ROUND_ROBIN || svc.algorithm == WEFT_LB_RANDOM;
+    bool algo_ok = svc.algorithm == WEFT_LB_ROUND_ROBIN || svc.algorithm == WEFT_LB_RANDOM ||
+                   svc.algorithm == WEFT_LB_WEIGHTED;
     if (!family_ok || !proto_ok || !algo_ok || svc.port == 0) {
       return makeError(fmt::format("{}: bad vip family, port, protocol or algorithm ({}, {}, {})",
                                    describe(svc), svc.vip.family, svc.protocol,
@@ -515,6 +517,17 @@ std::vector<uint32_t> Controller::activeBackends(const ServiceState& state) cons
 
 std::vector<uint32_t> Controller::desiredBackends(const ServiceConfig& config) const {
   std::vector<uint32_t> ids;
+  if (config.algorithm == WEFT_LB_WEIGHTED) {
+    // Weights become slot counts; the kernel takes the slots in turn.
+    std::vector<uint32_t> weights;
+    for (const BackendConfig& be : config.backends) {
+      weights.push_back(be.weight);
+    }
+    for (size_t index : weightedSlots(weights, WEFT_MAX_SLOTS_PER_SVC)) {
+      ids.push_back(backendId(config.backends[index], config.protocol));
+    }
+    return ids;
+  }
   for (const BackendConfig& be : config.backends) {
     ids.push_back(backendId(be, config.protocol));
   }

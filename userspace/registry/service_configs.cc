@@ -43,7 +43,7 @@ std::vector<ServiceConfig> toServiceConfigs(const Service& service,
       bool mine = ep.ns == service.ns && ep.service == service.name;
       if (mine && serves && ep.host.family == service.vip->family &&
           endpointUsable(ep, health, now_ms)) {
-        config.backends.push_back({ep.host, ep.port});
+        config.backends.push_back({ep.host, ep.port, ep.weight});
       }
     }
     // Sorted so that an unchanged set compares equal and the controller writes nothing.
@@ -51,7 +51,10 @@ std::vector<ServiceConfig> toServiceConfigs(const Service& service,
               [](const BackendConfig& a, const BackendConfig& b) {
                 return std::tie(a.address, a.port) < std::tie(b.address, b.port);
               });
-    config.backends.erase(std::unique(config.backends.begin(), config.backends.end()),
+    auto same_address = [](const BackendConfig& a, const BackendConfig& b) {
+      return a.address == b.address && a.port == b.port;
+    };
+    config.backends.erase(std::unique(config.backends.begin(), config.backends.end(), same_address),
                           config.backends.end());
     if (config.backends.size() > WEFT_MAX_SLOTS_PER_SVC) {
       // TODO(weft): report services cut to the slot limit instead of truncating quietly.
