@@ -2,6 +2,7 @@
 // EtcdServer: spawn, readiness poll through the client under test, teardown.
 #include "tests/e2e/etcd_server.h"
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -25,15 +26,15 @@ constexpr milliseconds kProbeTimeout(500);
 // Only ever removed when it has this prefix, so a bug cannot remove anything else.
 constexpr std::string_view kDirPrefix = "/tmp/weft-etcd-";
 
-// A port the kernel just handed out on 127.0.0.1. The test netns holds nothing else, so no
-// one takes it before etcd binds it.
-uint16_t freeLoopbackPort() {
+// A port the kernel just handed out on `host`. The test netns holds nothing else, so no one
+// takes it before etcd binds it.
+uint16_t freePort(const std::string& host) {
   UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t len = sizeof(addr);
-  if (!fd.valid() || ::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+  if (!fd.valid() || ::inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1 ||
+      ::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
       ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
     return 0;
   }
@@ -42,7 +43,10 @@ uint16_t freeLoopbackPort() {
 
 }  // namespace
 
-EtcdServer::EtcdServer() : client_port_(freeLoopbackPort()), peer_port_(freeLoopbackPort()) {
+EtcdServer::EtcdServer(std::string client_host)
+    : client_host_(std::move(client_host)),
+      client_port_(freePort(client_host_)),
+      peer_port_(freePort("127.0.0.1")) {
   std::string tmpl = std::string(kDirPrefix) + "XXXXXX";
   if (::mkdtemp(tmpl.data()) == nullptr) {
     setup_error_ = "cannot create a temp dir";
@@ -50,7 +54,7 @@ EtcdServer::EtcdServer() : client_port_(freeLoopbackPort()), peer_port_(freeLoop
   }
   dir_ = tmpl;
   if (client_port_ == 0 || peer_port_ == 0 || client_port_ == peer_port_) {
-    setup_error_ = "cannot find two free loopback ports";
+    setup_error_ = "cannot find two free ports (clients on " + client_host_ + ")";
   }
 }
 
@@ -63,7 +67,7 @@ EtcdServer::~EtcdServer() {
 }
 
 std::string EtcdServer::clientUrl() const {
-  return "http://127.0.0.1:" + std::to_string(client_port_);
+  return "http://" + client_host_ + ":" + std::to_string(client_port_);
 }
 
 std::string EtcdServer::logText() const {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// A real single-member etcd for the etcd store tests: loopback-only ports, a private data
-// dir, owned by PID, killed and its data dir removed on destruction.
+// A real single-member etcd for the etcd store tests: ports on loopback (or on another
+// address of the test's own network namespace), a private data dir, owned by PID, killed and
+// its data dir removed on destruction.
 #pragma once
 
 #include <cstdint>
@@ -12,8 +13,9 @@ namespace weft::e2e {
 
 class EtcdServer {
  public:
-  // Picks two free loopback ports and makes a temp dir; does not start etcd.
-  EtcdServer();
+  // Picks two free ports and makes a temp dir; does not start etcd. Clients are served on
+  // `client_host` (an IPv4 address of the test's namespace), peers on 127.0.0.1.
+  explicit EtcdServer(std::string client_host = "127.0.0.1");
   ~EtcdServer();
   EtcdServer(const EtcdServer&) = delete;
   EtcdServer& operator=(const EtcdServer&) = delete;
@@ -28,6 +30,7 @@ class EtcdServer {
   std::string logText() const;
 
  private:
+  std::string client_host_;
   uint16_t client_port_ = 0;
   uint16_t peer_port_ = 0;
   std::string dir_;

@@ -58,6 +58,10 @@ UdpNameServer& AgentTest::udpServer(const std::string& name, int family) {
 void AgentTest::startAgent(const AgentConfig& config) {
   ASSERT_TRUE(sandbox_.writeConfig(config)) << "cannot write " << sandbox_.configPath();
   ASSERT_TRUE(sandbox_.startAgent()) << "cannot start weftd";
+  // Serving the config's services is not enough when it declares none: the API socket and
+  // the registry watch exist only from "agent ready" on.
+  ASSERT_TRUE(sandbox_.waitForLog("agent ready", milliseconds(10000)))
+      << "weftd did not become ready";
   ASSERT_NO_FATAL_FAILURE(expectServing(config));
 }
 

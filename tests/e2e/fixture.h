@@ -25,7 +25,8 @@ class AgentTest : public ::testing::Test {
   TcpNameServer& tcpServer(const std::string& name, int family = AF_INET);
   UdpNameServer& udpServer(const std::string& name, int family = AF_INET);
 
-  // Writes `config`, starts weftd and waits until every service lists its backends.
+  // Writes `config`, starts weftd and waits until it logged "agent ready" and every service
+  // lists its backends.
   // Use with ASSERT_NO_FATAL_FAILURE.
   void startAgent(const AgentConfig& config);
   // Waits until every service of `config` lists exactly its backends.

@@ -41,7 +41,7 @@ class RegistryAgentTest : public AgentTest {
   AgentConfig config_;
 };
 
-TEST_F(RegistryAgentTest, ApiServiceIsReachedThroughItsVipAndLosesADeadBackend) {
+TEST_F(RegistryAgentTest, ApiServiceIsReachedThroughItsVipAndLosesADeadBackendUntilItReturns) {
   startRegistryAgent();
   auto b1 = TcpNameServer::start("b1", AF_INET);
   auto b2 = TcpNameServer::start("b2", AF_INET);
@@ -61,10 +61,42 @@ TEST_F(RegistryAgentTest, ApiServiceIsReachedThroughItsVipAndLosesADeadBackend) 
   EXPECT_EQ(runClient(sandbox_.procsFile(), [&] { return countNames(vip, 4); }), "b1=2 b2=2");
 
   // 100 ms interval x 3 failures plus one sync: well inside two seconds.
+  uint16_t b2_port = b2->port();
   b2.reset();
   std::string last;
   EXPECT_TRUE(sandbox_.waitForBackends("web", {b1_addr}, milliseconds(2000), &last)) << last;
   EXPECT_EQ(runClient(sandbox_.procsFile(), [&] { return countNames(vip, 4); }), "b1=4");
+
+  // Back on the same port: two passing probes (the default healthy threshold) at 100 ms.
+  b2 = TcpNameServer::startOn("b2", "127.0.0.1", b2_port);
+  ASSERT_TRUE(b2);
+  EXPECT_TRUE(sandbox_.waitForBackends("web", {b1_addr, b2_addr}, milliseconds(2000), &last))
+      << last;
+  EXPECT_EQ(runClient(sandbox_.procsFile(), [&] { return countNames(vip, 4); }), "b1=2 b2=2");
+}
+
+TEST_F(RegistryAgentTest, RegistrySurvivesACleanRestart) {
+  startRegistryAgent();
+  auto b1 = TcpNameServer::start("b1", AF_INET);
+  ASSERT_TRUE(b1);
+  auto reg = api({"service", "register", "web", "--port", "80/tcp"});
+  ASSERT_EQ(reg.exit_code, 0) << reg.err;
+  registerEndpoint(*b1);
+  std::string b1_addr = "127.0.0.1:" + std::to_string(b1->port());
+  ASSERT_TRUE(sandbox_.waitForBackends("web", {b1_addr}));
+
+  EXPECT_EQ(sandbox_.agent().stop(), 0);  // SIGTERM: a clean exit
+  ASSERT_TRUE(sandbox_.startAgent());
+  CommandResult show;
+  for (int i = 0; i < 100 && show.exit_code != 0; ++i) {
+    show = api({"-o", "json", "service", "show", "web"});
+    std::this_thread::sleep_for(milliseconds(show.exit_code == 0 ? 0 : 50));
+  }
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  json doc = json::parse(show.out, nullptr, false);
+  EXPECT_EQ(doc.value("vip", ""), "10.96.0.1") << show.out;
+  EXPECT_EQ(doc["endpoints"].size(), 1u) << show.out;
+  EXPECT_TRUE(sandbox_.waitForBackends("web", {b1_addr}));
 }
 
 TEST_F(RegistryAgentTest, RegistrySurvivesKillMinusNine) {

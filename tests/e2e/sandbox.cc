@@ -109,12 +109,15 @@ bool Sandbox::writeRawConfig(const std::string& yaml) {
 }
 
 bool Sandbox::startAgent() {
-  agent_ = Subprocess::spawn({weftd(), "--config", config_path_}, log_path_);
+  std::vector<std::string> argv = prefix_;
+  argv.insert(argv.end(), {weftd(), "--config", config_path_});
+  agent_ = Subprocess::spawn(argv, log_path_);
   return agent_.pid() > 0;
 }
 
 CommandResult Sandbox::weftctl(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {weftctlPath(), "--bpffs-root", bpffs_root_};
+  std::vector<std::string> argv = prefix_;
+  argv.insert(argv.end(), {weftctlPath(), "--bpffs-root", bpffs_root_});
   argv.insert(argv.end(), args.begin(), args.end());
   return runCommand(argv);
 }

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tests/e2e/cgroup.h"
@@ -55,6 +56,11 @@ class Sandbox {
   bool writeConfig(const AgentConfig& config);
   bool writeRawConfig(const std::string& yaml);
 
+  // Runs weftd and weftctl behind `prefix` from now on, e.g. PeerNetns::commandPrefix() so
+  // they live in another network namespace. `weftd --cleanup` runs without it: it needs
+  // nothing from the namespace, which may be gone by teardown.
+  void setCommandPrefix(std::vector<std::string> prefix) { prefix_ = std::move(prefix); }
+
   // Starts weftd on the config file; stderr goes to the sandbox log.
   bool startAgent();
   Subprocess& agent() { return agent_; }
@@ -85,6 +91,7 @@ class Sandbox {
   std::string config_path_;
   std::string log_path_;
   std::string setup_error_;
+  std::vector<std::string> prefix_;
   Subprocess agent_;
 };
 

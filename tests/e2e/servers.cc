@@ -23,17 +23,20 @@ struct Bound {
   uint16_t port = 0;
 };
 
-std::optional<Bound> bindLoopback(int family, int type) {
+std::optional<Bound> bindAddress(const std::string& ip, int type, uint16_t port = 0) {
   Bound b;
-  b.ip = family == AF_INET6 ? "::1" : "127.0.0.1";
-  auto ep = Endpoint::parse(b.ip, 0);
-  b.fd.reset(::socket(family, type | SOCK_CLOEXEC, 0));
-  if (!ep || !b.fd.valid()) {
+  b.ip = ip;
+  auto ep = Endpoint::parse(b.ip, port);
+  if (!ep) {
+    return std::nullopt;
+  }
+  b.fd.reset(::socket(ep->family(), type | SOCK_CLOEXEC, 0));
+  if (!b.fd.valid()) {
     return std::nullopt;
   }
   int one = 1;
   ::setsockopt(b.fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  if (family == AF_INET6) {
+  if (ep->family() == AF_INET6) {
     ::setsockopt(b.fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
   }
   if (::bind(b.fd.get(), ep->sa(), ep->len) != 0) {
@@ -49,6 +52,10 @@ std::optional<Bound> bindLoopback(int family, int type) {
   return b;
 }
 
+std::optional<Bound> bindLoopback(int family, int type) {
+  return bindAddress(family == AF_INET6 ? "::1" : "127.0.0.1", type);
+}
+
 void signalStop(const UniqueFd& stop_fd) {
   uint64_t one = 1;
   ssize_t n = ::write(stop_fd.get(), &one, sizeof(one));
@@ -58,7 +65,12 @@ void signalStop(const UniqueFd& stop_fd) {
 }  // namespace
 
 std::unique_ptr<TcpNameServer> TcpNameServer::start(const std::string& name, int family) {
-  auto bound = bindLoopback(family, SOCK_STREAM);
+  return startOn(name, family == AF_INET6 ? "::1" : "127.0.0.1");
+}
+
+std::unique_ptr<TcpNameServer> TcpNameServer::startOn(const std::string& name,
+                                                      const std::string& ip, uint16_t port) {
+  auto bound = bindAddress(ip, SOCK_STREAM, port);
   if (!bound || ::listen(bound->fd.get(), kBacklog) != 0) {
     return nullptr;
   }

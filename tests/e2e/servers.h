@@ -20,6 +20,11 @@ namespace weft::e2e {
 class TcpNameServer {
  public:
   static std::unique_ptr<TcpNameServer> start(const std::string& name, int family);
+  // The same on `ip`, an address of the test's network namespace (e.g. its end of a veth
+  // pair), for backends that clients in another namespace reach; on `port` when not 0 (a
+  // backend coming back where it was).
+  static std::unique_ptr<TcpNameServer> startOn(const std::string& name, const std::string& ip,
+                                                uint16_t port = 0);
   TcpNameServer(const TcpNameServer&) = delete;
   TcpNameServer& operator=(const TcpNameServer&) = delete;
   ~TcpNameServer();
