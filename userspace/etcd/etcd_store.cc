@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 #include <cerrno>
+#include <future>
 #include <set>
 
 #include "userspace/common/log.h"
@@ -320,8 +321,8 @@ Result<int64_t> EtcdStore::scan(const std::string& prefix, bool keys_only,
     page.limit = options_.page_size;
     page.keys_only = keys_only;
 
+    auto got = client_->range(page);
     while (true) {
-      auto got = client_->range(page);
       if (!got) {
         last = got.error();
         break;
@@ -330,13 +331,20 @@ Result<int64_t> EtcdStore::scan(const std::string& prefix, bool keys_only,
       if (page.revision == 0) {
         page.revision = got->revision;
       }
+      bool more = got->more && !got->kvs.empty();
+      // The next page is fetched while this one is decoded: etcd encodes, we decode, at once.
+      std::future<Result<RangeResponse>> next;
+      if (more) {
+        page.key = got->kvs.back().key + '\0';
+        next = std::async(std::launch::async, [this, page] { return client_->range(page); });
+      }
       for (const KeyValue& kv : got->kvs) {
         each(kv);
       }
-      if (!got->more || got->kvs.empty()) {
+      if (!more) {
         return page.revision;
       }
-      page.key = got->kvs.back().key + '\0';
+      got = next.get();
     }
 
     // Compaction passed the pinned revision between two pages: start over. Anything else
