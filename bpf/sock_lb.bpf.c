@@ -8,6 +8,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
+#include "bpf/lib/conn_count.h"
 #include "bpf/lib/lb.h"
 #include "bpf/lib/maps.h"
 #include "bpf/lib/revnat.h"
@@ -42,6 +43,7 @@ sock_select(struct bpf_sock_addr *ctx, const struct weft_svc_key *key, int *verd
 	const struct weft_svc_value *svc;
 	const struct weft_backend *backend;
 	enum weft_reason reason = WEFT_R_LB_OK;
+	__u32 backend_id = 0;
 
 	svc = bpf_map_lookup_elem(&weft_svc_v1, key);
 	if (!svc) {
@@ -50,7 +52,7 @@ sock_select(struct bpf_sock_addr *ctx, const struct weft_svc_key *key, int *verd
 		return NULL;
 	}
 
-	backend = lb_select(svc, &reason);
+	backend = lb_select(svc, &reason, &backend_id);
 	if (backend && backend->family != key->family) {
 		backend = NULL;
 		reason = WEFT_R_FAMILY_MISMATCH;
@@ -61,6 +63,9 @@ sock_select(struct bpf_sock_addr *ctx, const struct weft_svc_key *key, int *verd
 	}
 
 	revnat_record(ctx, backend, key, svc->svc_id);
+	/* TCP connects only: sendmsg never sees TCP, and UDP has no establish to count. */
+	if (key->proto == WEFT_PROTO_TCP)
+		conn_record(ctx, backend_id);
 	stats_count(WEFT_R_LB_OK);
 	return backend;
 }
@@ -215,4 +220,12 @@ int weft_getpeer6(struct bpf_sock_addr *ctx)
 {
 	sock6_restore(ctx, WEFT_R_PEER_RESTORED);
 	return SOCK_ALLOW;
+}
+
+/* Established connections per backend, for least-connection balancing and for operators. */
+SEC("sockops")
+int weft_sockops(struct bpf_sock_ops *skops)
+{
+	conn_sockops(skops);
+	return 1;
 }

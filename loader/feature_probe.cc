@@ -71,6 +71,11 @@ Status probeSockLbFeatures() {
                               nullptr) != 1) {
     missing.push_back("helper bpf_get_socket_cookie in sock_addr programs (5.0+)");
   }
+  // Least-connection counting keeps each socket's backend in socket storage from connect on.
+  if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_FUNC_sk_storage_get, nullptr) !=
+      1) {
+    missing.push_back("helper bpf_sk_storage_get in sock_addr programs");
+  }
 
   if (missing.empty()) {
     return {};

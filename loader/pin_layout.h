@@ -11,13 +11,13 @@
 namespace weft {
 
 // The names of every map and program weft pins. Cleanup removes these and nothing else.
-inline constexpr std::array<std::string_view, 8> kMapNames = {
-    "weft_meta",  "weft_svc_v1",    "weft_slot_v1",  "weft_be_v1",
-    "weft_rr_v1", "weft_revnat_v1", "weft_stats_v1", "weft_svcinfo_v1",
+inline constexpr std::array<std::string_view, 10> kMapNames = {
+    "weft_meta",      "weft_svc_v1",   "weft_slot_v1",    "weft_be_v1",    "weft_rr_v1",
+    "weft_revnat_v1", "weft_stats_v1", "weft_svcinfo_v1", "weft_conns_v1", "weft_skconn_v1",
 };
-inline constexpr std::array<std::string_view, 8> kProgramNames = {
-    "weft_connect4", "weft_connect6", "weft_sendmsg4", "weft_sendmsg6",
-    "weft_recvmsg4", "weft_recvmsg6", "weft_getpeer4", "weft_getpeer6",
+inline constexpr std::array<std::string_view, 9> kProgramNames = {
+    "weft_connect4", "weft_connect6", "weft_sendmsg4", "weft_sendmsg6", "weft_recvmsg4",
+    "weft_recvmsg6", "weft_getpeer4", "weft_getpeer6", "weft_sockops",
 };
 
 class PinLayout {

@@ -25,6 +25,8 @@
 #define WEFT_MAP_REVNAT "weft_revnat_v1"
 #define WEFT_MAP_STATS "weft_stats_v1"
 #define WEFT_MAP_SVC_INFO "weft_svcinfo_v1"
+#define WEFT_MAP_CONNS "weft_conns_v1"
+#define WEFT_MAP_SK_CONN "weft_skconn_v1"
 
 #define WEFT_MAX_SERVICES 65536
 /* Backends and slots use memory only as they are filled (no-prealloc hashes), so the bounds
@@ -44,7 +46,8 @@
 
 /* Balancing algorithms. The values are ABI: they live in pinned maps. Weighted
  * services take their slots in turn, like round robin; the controller repeats each backend
- * over the slots in proportion to its weight. Least-connection and Maglev are reserved. */
+ * over the slots in proportion to its weight. Least-connection picks the less loaded of two
+ * random slots by the counts in weft_conns_v1. Maglev is reserved. */
 enum weft_lb_algo {
 	WEFT_LB_RANDOM = 0,
 	WEFT_LB_ROUND_ROBIN = 1,
@@ -172,5 +175,21 @@ struct weft_svc_info {
 WEFT_STATIC_ASSERT(sizeof(struct weft_svc_info) == 152, "weft_svc_info layout");
 
 /* weft_stats_v1, PERCPU_ARRAY[WEFT_R_MAX] of __u64, indexed by enum weft_reason. */
+
+/* weft_conns_v1, ARRAY[WEFT_MAX_BACKENDS + 1] of __u64: established TCP connections per
+ * backend id, raised by the sockops program on establish and lowered on close. One shared
+ * counter (not per-CPU) so that a connect reads a backend's load in one lookup; the agent
+ * zeroes an id's counter when it hands the id out. */
+#define WEFT_MAX_CONN_COUNTS (WEFT_MAX_BACKENDS + 1)
+
+/* weft_skconn_v1, SK_STORAGE: the backend a TCP socket was balanced to at connect, kept
+ * with the socket so its close lowers the right counter, and only if its establish raised
+ * it (a failed connect never counts). */
+#define WEFT_SK_CONN_COUNTED 1
+struct weft_sk_conn {
+	__u32 backend_id;
+	__u32 flags; /* WEFT_SK_CONN_* bits */
+};
+WEFT_STATIC_ASSERT(sizeof(struct weft_sk_conn) == 8, "weft_sk_conn layout");
 
 #endif /* WEFT_MAPS_H */

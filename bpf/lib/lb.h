@@ -3,6 +3,7 @@
 #ifndef WEFT_BPF_LIB_LB_H
 #define WEFT_BPF_LIB_LB_H
 
+#include "bpf/lib/conn_count.h"
 #include "bpf/lib/maps.h"
 
 static __always_inline __u32 lb_round_robin_index(const struct weft_svc_value *svc)
@@ -17,11 +18,11 @@ static __always_inline __u32 lb_round_robin_index(const struct weft_svc_value *s
 	return __sync_fetch_and_add(pos, 1) % svc->count;
 }
 
-/* Picks a backend of the service. Returns NULL and sets *reason when the
- * connect must be refused. The service value is read once: count and half come
- * from the same update, so the pick stays inside one backend set. */
-static __always_inline const struct weft_backend *lb_select(const struct weft_svc_value *svc,
-							    enum weft_reason *reason)
+/* Picks a backend of the service and stores its id in *backend_id. Returns NULL and sets
+ * *reason when the connect must be refused. The service value is read once: count and half
+ * come from the same update, so the pick stays inside one backend set. */
+static __always_inline const struct weft_backend *
+lb_select(const struct weft_svc_value *svc, enum weft_reason *reason, __u32 *backend_id)
 {
 	struct weft_slot_key slot_key = {};
 	struct weft_slot_value *slot;
@@ -37,6 +38,8 @@ static __always_inline const struct weft_backend *lb_select(const struct weft_sv
 	 * so that taking the slots in turn is a smooth weighted round robin. */
 	if (svc->algo == WEFT_LB_ROUND_ROBIN || svc->algo == WEFT_LB_WEIGHTED)
 		index = lb_round_robin_index(svc);
+	else if (svc->algo == WEFT_LB_LEAST_CONN)
+		index = conn_least_index(svc);
 	else
 		index = bpf_get_prandom_u32() % svc->count;
 
@@ -55,6 +58,7 @@ static __always_inline const struct weft_backend *lb_select(const struct weft_sv
 		return NULL;
 	}
 
+	*backend_id = slot->backend_id;
 	return backend;
 }
 

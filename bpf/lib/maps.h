@@ -80,4 +80,23 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } weft_stats_v1 SEC(".maps");
 
+/* Indexed by backend id; ids run from 1 to WEFT_MAX_BACKENDS. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, WEFT_MAX_CONN_COUNTS);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} weft_conns_v1 SEC(".maps");
+
+/* Pinned so that a restarted agent's programs still find what sockets opened under the old
+ * ones recorded, and lower their counts when they close. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct weft_sk_conn);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} weft_skconn_v1 SEC(".maps");
+
 #endif /* WEFT_BPF_LIB_MAPS_H */

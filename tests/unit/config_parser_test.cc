@@ -354,7 +354,8 @@ TEST(ConfigParserTest, RejectsBadEnumerations) {
     port: 80
     algorithm: maglev
 )"),
-                 "services[0].algorithm: \"maglev\" is not one of round_robin, random");
+                 "services[0].algorithm: \"maglev\" is not one of round_robin, random, weighted, "
+                 "least_conn");
   expectRejected(withService(kWeb, "log_level: verbose\n"),
                  "log_level: \"verbose\" is not one of debug, info, warn, error");
 }

@@ -21,6 +21,20 @@ Result<TypedMap<K, V>> openMap(const PinLayout& pins, const char* name) {
   return TypedMap<K, V>::openPinned(pins.mapPath(name), name);
 }
 
+// One lookup per known backend: the array holds a slot for every possible id.
+Status readConnCounts(const PinLayout& pins, Snapshot& snap) {
+  auto conns = openMap<__u32, __u64>(pins, WEFT_MAP_CONNS);
+  if (!conns) {
+    return conns.error();
+  }
+  for (const auto& [id, backend] : snap.backends) {
+    if (auto count = conns->lookup(id)) {
+      snap.active_connections[id] = *count;
+    }
+  }
+  return {};
+}
+
 Status readServices(const PinLayout& pins, Snapshot& snap) {
   auto svc = openMap<weft_svc_key, weft_svc_value>(pins, WEFT_MAP_SVC);
   auto info = openMap<__u32, weft_svc_info>(pins, WEFT_MAP_SVC_INFO);
@@ -62,7 +76,7 @@ Status readServices(const PinLayout& pins, Snapshot& snap) {
   for (const auto& [id, backend] : *all_backends) {
     snap.backends[id] = backend;
   }
-  return {};
+  return readConnCounts(pins, snap);
 }
 
 Status readStats(const PinLayout& pins, Snapshot& snap) {

@@ -36,6 +36,7 @@ struct Snapshot {
   std::vector<ServiceRow> services;
   std::map<uint32_t, weft_backend> backends;                  // every backend by id
   std::map<uint32_t, std::vector<uint32_t>> active_backends;  // svc id -> ids, slot order
+  std::map<uint32_t, uint64_t> active_connections;            // backend id -> established
   std::vector<LinkRow> links;
   std::vector<uint64_t> reason_counts;  // indexed by enum weft_reason, summed over CPUs
   uint64_t revnat_entries = 0;

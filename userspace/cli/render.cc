@@ -91,6 +91,11 @@ bool serviceMatches(const ServiceRow& row, const std::string& wanted) {
   return wanted == no_proto && row.key.proto == WEFT_PROTO_TCP;
 }
 
+// Table headers shorter than their JSON keys.
+std::string columnName(const std::string& key) {
+  return key == "active_connections" ? "active" : key;
+}
+
 std::string cell(const nlohmann::ordered_json& value) {
   return value.is_string() ? value.get<std::string>() : value.dump();
 }
@@ -164,6 +169,8 @@ Result<nlohmann::ordered_json> backendsJson(const Snapshot& snap,
       j["port"] = ntohs(b.port);
       j["protocol"] = protoName(b.proto);
       j["state"] = stateName(b.state);
+      auto active = snap.active_connections.find(id);
+      j["active_connections"] = active == snap.active_connections.end() ? 0 : active->second;
       rows.push_back(j);
     }
   }
@@ -184,7 +191,7 @@ void printTable(std::ostream& out, const nlohmann::ordered_json& rows) {
   }
   std::vector<size_t> widths;
   for (const std::string& h : headers) {
-    widths.push_back(h.size());
+    widths.push_back(columnName(h).size());
   }
   for (const auto& row : rows) {
     for (size_t c = 0; c < headers.size(); c++) {
@@ -202,7 +209,7 @@ void printTable(std::ostream& out, const nlohmann::ordered_json& rows) {
     out << "\n";
   };
   print_row([&](size_t c) {
-    std::string upper = headers[c];
+    std::string upper = columnName(headers[c]);
     std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
     return upper;
   });

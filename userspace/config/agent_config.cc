@@ -17,6 +17,7 @@ constexpr std::pair<weft_lb_algo, const char*> kAlgorithms[] = {
     {WEFT_LB_ROUND_ROBIN, "round_robin"},
     {WEFT_LB_RANDOM, "random"},
     {WEFT_LB_WEIGHTED, "weighted"},
+    {WEFT_LB_LEAST_CONN, "least_conn"},
 };
 
 constexpr std::pair<log::Level, const char*> kLevels[] = {

@@ -297,8 +297,9 @@ Status ConfigReader::readService(const YAML::Node& node, const std::string& path
       return st;
     }
     if (!algorithmFromName(text, &out->algorithm)) {
-      return fail(path + ".algorithm", *algorithm,
-                  fmt::format("\"{}\" is not one of round_robin, random", text));
+      return fail(
+          path + ".algorithm", *algorithm,
+          fmt::format("\"{}\" is not one of round_robin, random, weighted, least_conn", text));
     }
   }
 

@@ -153,9 +153,10 @@ std::optional<ConfigProblem> findConfigProblem(const AgentConfig& config) {
       return problem(path + ".protocol", fmt::format("{} is not tcp or udp", svc.protocol));
     }
     if (svc.algorithm != WEFT_LB_ROUND_ROBIN && svc.algorithm != WEFT_LB_RANDOM &&
-        svc.algorithm != WEFT_LB_WEIGHTED) {
-      return problem(path + ".algorithm", fmt::format("{} is not round_robin, random or weighted",
-                                                      static_cast<int>(svc.algorithm)));
+        svc.algorithm != WEFT_LB_WEIGHTED && svc.algorithm != WEFT_LB_LEAST_CONN) {
+      return problem(path + ".algorithm",
+                     fmt::format("{} is not round_robin, random, weighted or least_conn",
+                                 static_cast<int>(svc.algorithm)));
     }
 
     auto key = std::make_tuple(svc.vip, svc.port, svc.protocol);

@@ -36,6 +36,9 @@ Result<std::unique_ptr<BpfMapStore>> BpfMapStore::open(const std::string& maps_d
   if (st = openInto(maps_dir, WEFT_MAP_RR, &store->rr_); !st) {
     return st.error();
   }
+  if (st = openInto(maps_dir, WEFT_MAP_CONNS, &store->conns_); !st) {
+    return st.error();
+  }
   if (st = openInto(maps_dir, WEFT_MAP_REVNAT, &store->revnat_); !st) {
     return st.error();
   }
@@ -93,6 +96,10 @@ Status BpfMapStore::eraseServiceInfo(uint32_t svc_id) {
 Status BpfMapStore::resetRoundRobin(uint32_t svc_id) {
   // Array maps cannot delete; an update to zero is the reset.
   return rr_.update(svc_id, __u64{0});
+}
+
+Status BpfMapStore::resetConnCount(uint32_t backend_id) {
+  return conns_.update(backend_id, __u64{0});
 }
 
 Result<MapEntries<weft_revnat_key, weft_revnat_value>> BpfMapStore::listRevNat() const {

@@ -36,6 +36,7 @@ class BpfMapStore : public MapStore {
   Status eraseServiceInfo(uint32_t svc_id) override;
 
   Status resetRoundRobin(uint32_t svc_id) override;
+  Status resetConnCount(uint32_t backend_id) override;
 
   Result<MapEntries<weft_revnat_key, weft_revnat_value>> listRevNat() const override;
   Status eraseRevNat(const weft_revnat_key& key) override;
@@ -48,6 +49,7 @@ class BpfMapStore : public MapStore {
   TypedMap<__u32, weft_backend> backend_;
   TypedMap<__u32, weft_svc_info> info_;
   TypedMap<__u32, __u64> rr_;
+  TypedMap<__u32, __u64> conns_;
   TypedMap<weft_revnat_key, weft_revnat_value> revnat_;
 };
 

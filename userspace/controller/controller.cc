@@ -54,7 +54,7 @@ Status Controller::checkServices(const std::vector<ServiceConfig>& services) con
     bool family_ok = svc.vip.isV4() || svc.vip.isV6();
     bool proto_ok = svc.protocol == WEFT_PROTO_TCP || svc.protocol == WEFT_PROTO_UDP;
     bool algo_ok = svc.algorithm == WEFT_LB_ROUND_ROBIN || svc.algorithm == WEFT_LB_RANDOM ||
-                   svc.algorithm == WEFT_LB_WEIGHTED;
+                   svc.algorithm == WEFT_LB_WEIGHTED || svc.algorithm == WEFT_LB_LEAST_CONN;
     if (!family_ok || !proto_ok || !algo_ok || svc.port == 0) {
       return makeError(fmt::format("{}: bad vip family, port, protocol or algorithm ({}, {}, {})",
                                    describe(svc), svc.vip.family, svc.protocol,
@@ -274,6 +274,13 @@ Status Controller::ensureBackends(const std::vector<ServiceConfig>& services) {
                                      formatBackend(value), id.error().message));
       }
       it->second = *id;
+      // A reused id starts with no connections; closes of the old backend's connections
+      // saturate at zero in the data path.
+      if (auto st = store_.resetConnCount(*id); !st) {
+        backend_by_key_.erase(it);
+        backend_ids_.release(*id);
+        return st;
+      }
       if (auto st = counted(store_.putBackend(*id, value)); !st) {
         return st;
       }

@@ -46,6 +46,10 @@ class MapStore {
   // weft_rr_v1 is an array: a service id's counter always exists; reset sets it to 0.
   virtual Status resetRoundRobin(uint32_t svc_id) = 0;
 
+  // weft_conns_v1 is an array of active connection counts by backend id, kept by the data
+  // path; reset sets an id's count to 0 before the id names a new backend.
+  virtual Status resetConnCount(uint32_t backend_id) = 0;
+
   // weft_revnat_v1: written by the data path; the agent only lists and prunes it.
   virtual Result<MapEntries<weft_revnat_key, weft_revnat_value>> listRevNat() const = 0;
   virtual Status eraseRevNat(const weft_revnat_key& key) = 0;

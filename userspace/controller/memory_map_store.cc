@@ -177,6 +177,14 @@ Status MemoryMapStore::resetRoundRobin(uint32_t svc_id) {
   return st;
 }
 
+Status MemoryMapStore::resetConnCount(uint32_t backend_id) {
+  if (backend_id >= WEFT_MAX_CONN_COUNTS) {
+    return makeError(fmt::format("memory map: conns index {} out of range", backend_id), E2BIG);
+  }
+  conns_.erase(backend_id);
+  return {};
+}
+
 Result<MapEntries<weft_revnat_key, weft_revnat_value>> MemoryMapStore::listRevNat() const {
   return entriesOf(revnat_);
 }

@@ -57,6 +57,8 @@ class MemoryMapStore : public MapStore {
   Status eraseServiceInfo(uint32_t svc_id) override;
 
   Status resetRoundRobin(uint32_t svc_id) override;
+  // Not logged as an op: it resets data-path state, not the balancing configuration.
+  Status resetConnCount(uint32_t backend_id) override;
 
   Result<MapEntries<weft_revnat_key, weft_revnat_value>> listRevNat() const override;
   Status eraseRevNat(const weft_revnat_key& key) override;
@@ -72,6 +74,11 @@ class MemoryMapStore : public MapStore {
   void setObserver(std::function<void(const Op&)> observer) { observer_ = std::move(observer); }
   // Seeds a round-robin position or a revnat entry, as the data path would.
   void setRoundRobin(uint32_t svc_id, uint64_t pos) { rr_[svc_id] = pos; }
+  void setConnCount(uint32_t backend_id, uint64_t count) { conns_[backend_id] = count; }
+  uint64_t connCount(uint32_t backend_id) const {
+    auto it = conns_.find(backend_id);
+    return it == conns_.end() ? 0 : it->second;
+  }
   void putRevNat(const weft_revnat_key& key, const weft_revnat_value& value) {
     revnat_[key] = value;
   }
@@ -101,6 +108,7 @@ class MemoryMapStore : public MapStore {
   std::map<uint32_t, weft_backend> backend_;
   std::map<uint32_t, weft_svc_info> info_;
   std::map<uint32_t, uint64_t> rr_;
+  std::map<uint32_t, uint64_t> conns_;
   std::map<weft_revnat_key, weft_revnat_value, BytesLess> revnat_;
   std::vector<Op> ops_;
   std::optional<std::pair<OpKind, int>> fail_;
