@@ -69,8 +69,11 @@ ApiResponse ApiRouter::route(const ApiRequest& request, const RequestTarget& tar
     if (m == "PUT") {
       return updateService(s[2], s[3], request.body);
     }
+    if (m == "PATCH") {
+      return patchService(s[2], s[3], request.body);
+    }
     return m == "DELETE" ? deleteService(s[2], s[3])
-                         : methodNotAllowed(request, path, "GET, PUT, DELETE");
+                         : methodNotAllowed(request, path, "GET, PUT, PATCH, DELETE");
   }
   if (is(s, 5) && s[1] == "services" && s[4] == "endpoints") {
     if (m == "GET") {
@@ -80,8 +83,11 @@ ApiResponse ApiRouter::route(const ApiRequest& request, const RequestTarget& tar
                        : methodNotAllowed(request, path, "GET, POST");
   }
   if (is(s, 6) && s[1] == "services" && s[4] == "endpoints") {
+    if (m == "PATCH") {
+      return patchEndpoint(s[2], s[3], s[5], request.body);
+    }
     return m == "DELETE" ? deregisterEndpoint(s[2], s[3], s[5])
-                         : methodNotAllowed(request, path, "DELETE");
+                         : methodNotAllowed(request, path, "PATCH, DELETE");
   }
   if (is(s, 7) && s[1] == "services" && s[4] == "endpoints" && s[6] == "heartbeat") {
     return m == "PUT" ? heartbeat(s[2], s[3], s[5]) : methodNotAllowed(request, path, "PUT");

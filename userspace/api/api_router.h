@@ -21,10 +21,15 @@ namespace weft::api {
 //   GET    /v1/services[?ns=NS]                           -> 200 [Service]
 //   GET    /v1/services/{ns}/{name}                       -> 200 Service + "endpoints"
 //   PUT    /v1/services/{ns}/{name}                       Service -> 200 Service
+//   PATCH  /v1/services/{ns}/{name}                       {"algorithm"?, "split"?} -> 200
+//          Service; "split": null clears it. Live edits: one registry write, one map flip.
 //   DELETE /v1/services/{ns}/{name}                       -> 204
 //   POST   /v1/services/{ns}/{name}/endpoints[?create_service=true]  Endpoint -> 201
 //   GET    /v1/services/{ns}/{name}/endpoints             -> 200 [Endpoint + "healthy"]
 //   DELETE /v1/services/{ns}/{name}/endpoints/{host:port} -> 204
+//   PATCH  /v1/services/{ns}/{name}/endpoints/{host:port} {"weight"?, "drained"?} -> 200
+//          Endpoint. Fields of a config-declared item the config file owns (a service's
+//          algorithm, an endpoint's weight) -> 409 conflict; an empty patch -> 400.
 //   PUT    /v1/services/{ns}/{name}/endpoints/{host:port}/heartbeat -> 204
 //   GET    /v1/discover/{ns}/{name}                       -> 200 Endpoint, 503 when none usable
 //   GET    /v1/status                                     -> 200 counts and version
@@ -51,6 +56,7 @@ class ApiRouter {
   ApiResponse updateService(const std::string& ns, const std::string& name,
                             const std::string& body);
   ApiResponse deleteService(const std::string& ns, const std::string& name);
+  ApiResponse patchService(const std::string& ns, const std::string& name, const std::string& body);
 
   // endpoint_routes.cc
   ApiResponse registerEndpoint(const std::string& ns, const std::string& name,
@@ -59,9 +65,11 @@ class ApiRouter {
   ApiResponse deregisterEndpoint(const std::string& ns, const std::string& name,
                                  const std::string& id);
   ApiResponse heartbeat(const std::string& ns, const std::string& name, const std::string& id);
+  ApiResponse patchEndpoint(const std::string& ns, const std::string& name, const std::string& id,
+                            const std::string& body);
   ApiResponse discover(const std::string& ns, const std::string& name);
-  // The service's endpoints, each with "healthy" (usable for traffic: passing its checks
-  // and not expired). Fails with kNotFound for an unknown service.
+  // The service's endpoints, each with "healthy" (usable for traffic: passing its checks,
+  // not expired, not drained and not of weight 0). Fails with kNotFound for an unknown service.
   Result<nlohmann::json> endpointsJson(const std::string& ns, const std::string& name);
 
   registry::Registry* registry_;

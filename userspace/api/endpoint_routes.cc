@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// Endpoint routes of the API: register, list, deregister, heartbeat, and discovery.
+// Endpoint routes of the API: register, list, patch (weight, drain), deregister, heartbeat,
+// and discovery.
 #include <algorithm>
 #include <set>
 #include <tuple>
+
+#include <fmt/format.h>
 
 #include "userspace/api/api_router.h"
 #include "userspace/registry/model_json.h"
@@ -33,6 +36,42 @@ Result<bool> flag(const RequestTarget& target, const std::string& key) {
   }
   return makeError(key + ": " + registry::quoteValue(it->second) + " is not true or false",
                    registry::kInvalid);
+}
+
+// {"weight": 0..65535, "drained": bool}: at least one of them, nothing else.
+Result<registry::EndpointPatch> endpointPatchFromJson(const std::string& body) {
+  auto json = registry::parseJson(body);
+  if (!json) {
+    return makeError(json.error().message, kMalformed);
+  }
+  if (!json->is_object()) {
+    return makeError("body: expected a JSON object", registry::kInvalid);
+  }
+  registry::EndpointPatch patch;
+  for (const auto& item : json->items()) {
+    const nlohmann::json& value = item.value();
+    if (item.key() == "weight") {
+      if (!value.is_number_unsigned() || value.get<uint64_t>() > registry::kMaxWeight) {
+        return makeError(
+            fmt::format("weight: {} is not in 0..{}", value.dump(), registry::kMaxWeight),
+            registry::kInvalid);
+      }
+      patch.weight = value.get<uint32_t>();
+    } else if (item.key() == "drained") {
+      if (!value.is_boolean()) {
+        return makeError("drained: " + value.dump() + " is not true or false", registry::kInvalid);
+      }
+      patch.drained = value.get<bool>();
+    } else {
+      return makeError(
+          item.key().substr(0, 80) + ": unknown field; an endpoint patch has weight and drained",
+          registry::kInvalid);
+    }
+  }
+  if (!patch.weight && !patch.drained) {
+    return makeError("body: nothing to change; give weight or drained", registry::kInvalid);
+  }
+  return patch;
 }
 
 }  // namespace
@@ -112,6 +151,25 @@ ApiResponse ApiRouter::deregisterEndpoint(const std::string& ns, const std::stri
     return errorResponse(deleted.error());
   }
   return ApiResponse{204, {}, {}};
+}
+
+ApiResponse ApiRouter::patchEndpoint(const std::string& ns, const std::string& name,
+                                     const std::string& id, const std::string& body) {
+  auto canonical = canonicalId(id);
+  if (!canonical) {
+    return errorResponse(canonical.error());
+  }
+  auto patch = endpointPatchFromJson(body);
+  if (!patch) {
+    return errorResponse(patch.error());
+  }
+  auto stored = registry_->patchEndpoint(ns, name, *canonical, *patch);
+  if (!stored) {
+    return errorResponse(stored.error());
+  }
+  nlohmann::json out = registry::toJson(*stored);
+  out["id"] = stored->id();
+  return jsonResponse(200, out);
 }
 
 ApiResponse ApiRouter::heartbeat(const std::string& ns, const std::string& name,

@@ -57,6 +57,22 @@ std::string portsText(const nlohmann::json& service) {
   return orDash(out);
 }
 
+// "version: v1=90 v2=10", or "-" without a split.
+std::string splitText(const nlohmann::json& service) {
+  auto it = service.find("split");
+  if (it == service.end() || !it->is_object()) {
+    return "-";
+  }
+  std::string out = text(*it, "key") + ":";
+  auto subsets = it->find("subsets");
+  if (subsets != it->end() && subsets->is_array()) {
+    for (const auto& subset : *subsets) {
+      out += " " + text(subset, "value") + "=" + text(subset, "percent");
+    }
+  }
+  return out;
+}
+
 std::string checkText(const nlohmann::json& endpoint) {
   auto it = endpoint.find("health");
   if (it == endpoint.end() || !it->is_object()) {
@@ -91,6 +107,7 @@ nlohmann::ordered_json serviceRow(const nlohmann::json& service) {
   row["vip"] = orDash(text(service, "vip"));
   row["ports"] = portsText(service);
   row["algorithm"] = text(service, "algorithm");
+  row["split"] = splitText(service);
   row["labels"] = labelsText(service);
   return row;
 }
@@ -105,6 +122,9 @@ nlohmann::ordered_json endpointRow(const nlohmann::json& endpoint) {
   row["version"] = orDash(text(endpoint, "version"));
   row["zone"] = orDash(text(endpoint, "zone"));
   row["weight"] = text(endpoint, "weight");
+  auto drained = endpoint.find("drained");
+  row["drained"] =
+      drained != endpoint.end() && drained->is_boolean() && drained->get<bool>() ? "yes" : "no";
   row["check"] = checkText(endpoint);
   uint64_t ttl = number(endpoint, "ttl_seconds");
   row["ttl"] = ttl == 0 ? std::string("-") : formatMs(ttl * 1000);

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "userspace/cli/api_commands.h"
+#include "userspace/cli/edit_commands.h"
 #include "userspace/cli/map_commands.h"
 #include "userspace/cli/map_snapshot.h"
 #include "userspace/cli/render.h"
@@ -48,12 +49,17 @@ int main(int argc, char** argv) {
   std::optional<std::string> backend_service;
   backend_list->add_option("SERVICE", backend_service, "name, vip:port/proto or vip:port");
   weft::cli::ApiCommands api_commands(app, *service);
+  weft::cli::EditCommands edit_commands(app, *service, *backend);
   weft::cli::MapCommands map_commands(app);
 
   CLI11_PARSE(app, argc, argv);
   Output out = output == "json" ? Output::kJson : Output::kTable;
   if (api_commands.parsed()) {
     return api_commands.run(api_options, out == Output::kJson, std::cout, std::cerr);
+  }
+
+  if (edit_commands.parsed()) {
+    return edit_commands.run(api_options, out == Output::kJson, std::cout, std::cerr);
   }
 
   if (map_commands.parsed()) {

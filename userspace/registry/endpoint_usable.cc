@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Endpoint usability: health, TTL expiry and drain by weight 0.
+// Endpoint usability: health, TTL expiry, and drain (the flag, or weight 0).
 #include "userspace/registry/endpoint_usable.h"
 
 namespace weft::registry {
@@ -12,7 +12,8 @@ bool endpointExpired(const Endpoint& endpoint, int64_t now_ms) {
 }
 
 bool endpointUsable(const Endpoint& endpoint, const HealthView& health, int64_t now_ms) {
-  return endpoint.weight > 0 && !endpointExpired(endpoint, now_ms) && health.healthy(endpoint);
+  return endpoint.weight > 0 && !endpoint.drained && !endpointExpired(endpoint, now_ms) &&
+         health.healthy(endpoint);
 }
 
 }  // namespace weft::registry

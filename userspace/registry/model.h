@@ -24,6 +24,25 @@ struct ServicePort {
   bool operator==(const ServicePort&) const = default;
 };
 
+// One subset of a traffic split: the endpoints whose split label has `value`, and the
+// percent of new connections they share (in proportion to their weights).
+struct SplitSubset {
+  std::string value;
+  uint32_t percent = 0;  // 0..100; a split's percents add up to 100
+
+  bool operator==(const SplitSubset&) const = default;
+};
+
+// Canary, A/B and blue-green: new connections divided between subsets of endpoints chosen
+// by one label. "version" and "zone" also match Endpoint::version and Endpoint::zone when
+// the endpoint has no label of that name.
+struct TrafficSplit {
+  std::string key = "version";
+  std::vector<SplitSubset> subsets;  // 1..16, distinct values
+
+  bool operator==(const TrafficSplit&) const = default;
+};
+
 struct Service {
   std::string name;                // DNS label, 1..63 chars
   std::string ns = "default";      // namespace, DNS label
@@ -31,7 +50,10 @@ struct Service {
   Labels labels;
   weft_lb_algo algorithm = WEFT_LB_ROUND_ROBIN;
   std::optional<IpAddr> vip;  // allocated by the registry when empty; then stable
-  uint64_t revision = 0;      // store revision of the last change; 0 before stored
+  // When set, the data path balances the service as "weighted" over the split's subsets,
+  // whatever `algorithm` says; clearing the split brings `algorithm` back.
+  std::optional<TrafficSplit> split;
+  uint64_t revision = 0;  // store revision of the last change; 0 before stored
 
   bool operator==(const Service&) const = default;
 };
@@ -59,6 +81,7 @@ struct Endpoint {
   std::string version;
   std::string zone;
   uint32_t weight = 100;
+  bool drained = false;  // no new connections; established ones are left alone
   Labels labels;
   HealthCheck health;
   uint32_t ttl_seconds = 0;       // 0 = no TTL; else expires without a heartbeat
@@ -70,5 +93,8 @@ struct Endpoint {
 
   bool operator==(const Endpoint&) const = default;
 };
+
+// The value an endpoint has for a split's label key ("" when it has none).
+std::string splitLabelValue(const Endpoint& endpoint, const std::string& key);
 
 }  // namespace weft::registry

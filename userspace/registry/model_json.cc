@@ -123,6 +123,18 @@ class Fields {
     return {};
   }
 
+  Status boolean(const char* key, bool* out) const {
+    const json* value = find(key);
+    if (value == nullptr) {
+      return {};
+    }
+    if (!value->is_boolean()) {
+      return invalid(field(key), describe(*value) + " is not true or false");
+    }
+    *out = value->get<bool>();
+    return {};
+  }
+
   Status labels(const char* key, Labels* out) const {
     const json* value = find(key);
     if (value == nullptr) {
@@ -166,7 +178,7 @@ Status algorithmField(const Fields& fields, weft_lb_algo* out) {
   }
   if (!algorithmFromName(name, out)) {
     return invalid(fields.field("algorithm"),
-                   quoteValue(name) + " is not one of round_robin, random");
+                   quoteValue(name) + " is not one of " + algorithmNames());
   }
   return {};
 }
@@ -180,6 +192,22 @@ Status healthKindField(const Fields& fields, HealthCheckKind* out) {
     return invalid(fields.field("kind"), quoteValue(name) + " is not one of none, tcp, http");
   }
   return {};
+}
+
+Result<SplitSubset> splitSubsetFromJson(const json& value, const std::string& path) {
+  Fields fields(value, path);
+  SplitSubset subset;
+  Status st = fields.check({"value", "percent"});
+  if (st) {
+    st = fields.string("value", &subset.value, true);
+  }
+  if (st) {
+    st = fields.integer<uint32_t>("percent", 0, kSplitPercentTotal, &subset.percent, true);
+  }
+  if (!st) {
+    return st.error();
+  }
+  return subset;
 }
 
 json labelsJson(const Labels& labels) {
@@ -231,6 +259,14 @@ json toJson(const ServicePort& port, JsonForm form) {
   return out;
 }
 
+json toJson(const TrafficSplit& split) {
+  json subsets = json::array();
+  for (const SplitSubset& subset : split.subsets) {
+    subsets.push_back(json{{"value", subset.value}, {"percent", subset.percent}});
+  }
+  return json{{"key", split.key}, {"subsets", std::move(subsets)}};
+}
+
 json toJson(const Service& service, JsonForm form) {
   json ports = json::array();
   for (const ServicePort& port : service.ports) {
@@ -245,6 +281,10 @@ json toJson(const Service& service, JsonForm form) {
            {"revision", service.revision}};
   if (service.vip) {
     out["vip"] = service.vip->toString();
+  }
+  // Absent (not null) without a split, so stored documents of older agents look the same.
+  if (service.split) {
+    out["split"] = toJson(*service.split);
   }
   if (form == JsonForm::kStored) {
     const Service defaults;
@@ -274,6 +314,7 @@ json toJson(const Endpoint& endpoint, JsonForm form) {
            {"version", endpoint.version},
            {"zone", endpoint.zone},
            {"weight", endpoint.weight},
+           {"drained", endpoint.drained},
            {"labels", labelsJson(endpoint.labels)},
            {"health", toJson(endpoint.health)},
            {"ttl_seconds", endpoint.ttl_seconds},
@@ -286,6 +327,7 @@ json toJson(const Endpoint& endpoint, JsonForm form) {
     dropDefault(out, "version", endpoint.version, defaults.version);
     dropDefault(out, "zone", endpoint.zone, defaults.zone);
     dropDefault(out, "weight", endpoint.weight, defaults.weight);
+    dropDefault(out, "drained", endpoint.drained, defaults.drained);
     dropDefault(out, "labels", endpoint.labels, defaults.labels);
     dropDefault(out, "health", endpoint.health, defaults.health);
     dropDefault(out, "ttl_seconds", endpoint.ttl_seconds, defaults.ttl_seconds);
@@ -316,7 +358,8 @@ Result<ServicePort> servicePortFromJson(const json& value, const std::string& pa
 Result<Service> serviceFromJson(const json& value, const std::string& path) {
   Fields fields(value, path);
   Service service;
-  Status st = fields.check({"name", "ns", "ports", "labels", "algorithm", "vip", "revision"});
+  Status st =
+      fields.check({"name", "ns", "ports", "labels", "algorithm", "vip", "split", "revision"});
   if (st) {
     st = fields.string("name", &service.name, true);
   }
@@ -345,6 +388,15 @@ Result<Service> serviceFromJson(const json& value, const std::string& path) {
     return st.error();
   }
 
+  // null clears a split in a PATCH and reads as "no split" anywhere else.
+  if (const json* split = fields.find("split"); split != nullptr && !split->is_null()) {
+    auto decoded = splitFromJson(*split, fields.field("split"));
+    if (!decoded) {
+      return decoded.error();
+    }
+    service.split = std::move(*decoded);
+  }
+
   if (const json* ports = fields.find("ports")) {
     if (!ports->is_array()) {
       return invalid(fields.field("ports"), describe(*ports) + " is not a list");
@@ -363,6 +415,38 @@ Result<Service> serviceFromJson(const json& value, const std::string& path) {
     }
   }
   return service;
+}
+
+Result<TrafficSplit> splitFromJson(const json& value, const std::string& path) {
+  Fields fields(value, path);
+  TrafficSplit split;
+  Status st = fields.check({"key", "subsets"});
+  if (st) {
+    st = fields.string("key", &split.key);
+  }
+  if (!st) {
+    return st.error();
+  }
+  const json* subsets = fields.find("subsets");
+  if (subsets == nullptr) {
+    return invalid(fields.field("subsets"), "required field is missing");
+  }
+  if (!subsets->is_array()) {
+    return invalid(fields.field("subsets"), describe(*subsets) + " is not a list");
+  }
+  if (subsets->size() > kMaxSplitSubsets) {
+    return invalid(fields.field("subsets"),
+                   fmt::format("{} subsets; at most {}", subsets->size(), kMaxSplitSubsets));
+  }
+  for (size_t i = 0; i < subsets->size(); ++i) {
+    auto subset =
+        splitSubsetFromJson((*subsets)[i], fmt::format("{}[{}]", fields.field("subsets"), i));
+    if (!subset) {
+      return subset.error();
+    }
+    split.subsets.push_back(std::move(*subset));
+  }
+  return split;
 }
 
 Result<HealthCheck> healthCheckFromJson(const json& value, const std::string& path) {
@@ -403,7 +487,7 @@ Result<Endpoint> endpointFromJson(const json& value, const std::string& path) {
   Endpoint endpoint;
   Status st =
       fields.check({"service", "ns", "host", "port", "port_name", "version", "zone", "weight",
-                    "labels", "health", "ttl_seconds", "last_heartbeat_ms", "revision"});
+                    "drained", "labels", "health", "ttl_seconds", "last_heartbeat_ms", "revision"});
   if (st) {
     st = fields.string("service", &endpoint.service);
   }
@@ -427,6 +511,9 @@ Result<Endpoint> endpointFromJson(const json& value, const std::string& path) {
   }
   if (st) {
     st = fields.integer<uint32_t>("weight", 0, kMaxWeight, &endpoint.weight);
+  }
+  if (st) {
+    st = fields.boolean("drained", &endpoint.drained);
   }
   if (st) {
     st = fields.labels("labels", &endpoint.labels);

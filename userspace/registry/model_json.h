@@ -19,7 +19,10 @@ namespace weft::registry {
 enum class JsonForm { kFull, kStored };
 
 nlohmann::json toJson(const ServicePort& port, JsonForm form = JsonForm::kFull);
-nlohmann::json toJson(const Service& service, JsonForm form = JsonForm::kFull);  // "vip" if set
+// {"key":"version","subsets":[{"value":"v1","percent":90},{"value":"v2","percent":10}]}
+nlohmann::json toJson(const TrafficSplit& split);
+// "vip" and "split" only when set.
+nlohmann::json toJson(const Service& service, JsonForm form = JsonForm::kFull);
 nlohmann::json toJson(const HealthCheck& health);
 nlohmann::json toJson(const Endpoint& endpoint, JsonForm form = JsonForm::kFull);
 
@@ -32,6 +35,8 @@ nlohmann::json toJson(const Endpoint& endpoint, JsonForm form = JsonForm::kFull)
 // `path` prefixes field names in messages ("" = the value is the whole document).
 Result<ServicePort> servicePortFromJson(const nlohmann::json& json, const std::string& path = "");
 Result<Service> serviceFromJson(const nlohmann::json& json, const std::string& path = "");
+// "key" defaults to "version"; "subsets" is required. A null "split" in a Service is no split.
+Result<TrafficSplit> splitFromJson(const nlohmann::json& json, const std::string& path = "split");
 Result<HealthCheck> healthCheckFromJson(const nlohmann::json& json,
                                         const std::string& path = "health");
 Result<Endpoint> endpointFromJson(const nlohmann::json& json, const std::string& path = "");

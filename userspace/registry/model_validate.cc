@@ -232,6 +232,59 @@ Status validateLabels(const Labels& labels, const std::string& path) {
   return {};
 }
 
+std::string algorithmNames() {
+  std::string out;
+  // The config file's order; algorithms the data path lacks read "unknown" and are left out.
+  for (weft_lb_algo algo : {WEFT_LB_ROUND_ROBIN, WEFT_LB_RANDOM, WEFT_LB_WEIGHTED,
+                            WEFT_LB_LEAST_CONN, WEFT_LB_MAGLEV}) {
+    std::string_view name = algorithmName(algo);
+    if (name != "unknown") {
+      out += (out.empty() ? "" : ", ") + std::string(name);
+    }
+  }
+  return out;
+}
+
+Status validateSplit(const TrafficSplit& split, const std::string& path) {
+  std::string key_field = fieldPath(path, "key");
+  if (!validUtf8(split.key) || split.key.empty() || split.key.size() > kMaxLabelKeyLen) {
+    return invalid(key_field, fmt::format("{} is not a label key of 1..{} characters",
+                                          quoteValue(split.key), kMaxLabelKeyLen));
+  }
+  std::string subsets_field = fieldPath(path, "subsets");
+  if (split.subsets.empty() || split.subsets.size() > kMaxSplitSubsets) {
+    return invalid(subsets_field, fmt::format("{} subsets; a split has 1..{}", split.subsets.size(),
+                                              kMaxSplitSubsets));
+  }
+  uint32_t total = 0;
+  std::map<std::string, size_t> seen;
+  for (size_t i = 0; i < split.subsets.size(); ++i) {
+    const SplitSubset& subset = split.subsets[i];
+    std::string at = fmt::format("{}[{}]", subsets_field, i);
+    if (subset.value.empty()) {
+      return invalid(fieldPath(at, "value"), "\"\" is not a label value to split by");
+    }
+    if (auto st = checkText(fieldPath(at, "value"), subset.value, kMaxLabelValueLen); !st) {
+      return st;
+    }
+    if (auto [it, fresh] = seen.emplace(subset.value, i); !fresh) {
+      return invalid(fieldPath(at, "value"), fmt::format("{} is already subsets[{}]",
+                                                         quoteValue(subset.value), it->second));
+    }
+    if (auto st =
+            checkRange<uint32_t>(fieldPath(at, "percent"), subset.percent, 0, kSplitPercentTotal);
+        !st) {
+      return st;
+    }
+    total += subset.percent;
+  }
+  if (total != kSplitPercentTotal) {
+    return invalid(subsets_field,
+                   fmt::format("percents add up to {}; they must add up to 100", total));
+  }
+  return {};
+}
+
 Status validateServicePort(const ServicePort& port, const std::string& path) {
   if (!port.name.empty()) {
     if (auto st = checkLabel(fieldPath(path, "name"), port.name); !st) {
@@ -266,8 +319,13 @@ Status validateService(const Service& service, const std::string& path) {
   // Only what the data path implements; the name table is the single list of those.
   if (std::string_view(algorithmName(service.algorithm)) == "unknown") {
     return invalid(fieldPath(path, "algorithm"),
-                   fmt::format("{} is not a supported algorithm (round_robin, random)",
-                               static_cast<int>(service.algorithm)));
+                   fmt::format("{} is not a supported algorithm ({})",
+                               static_cast<int>(service.algorithm), algorithmNames()));
+  }
+  if (service.split) {
+    if (auto st = validateSplit(*service.split, fieldPath(path, "split")); !st) {
+      return st;
+    }
   }
   if (service.vip) {
     return validateHost(*service.vip, fieldPath(path, "vip"));

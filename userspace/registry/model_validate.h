@@ -26,6 +26,8 @@ inline constexpr uint32_t kMaxIntervalMs = 3600 * 1000;
 inline constexpr uint32_t kMaxThreshold = 100;
 inline constexpr int kMinHttpStatus = 100;
 inline constexpr int kMaxHttpStatus = 599;
+inline constexpr size_t kMaxSplitSubsets = 16;
+inline constexpr uint32_t kSplitPercentTotal = 100;
 
 // "path.key", or "key" at the top level.
 std::string fieldPath(const std::string& path, std::string_view key);
@@ -45,9 +47,15 @@ Status validateService(const Service& service, const std::string& path = "");
 Status validateHealthCheck(const HealthCheck& health, const std::string& path);
 Status validateEndpoint(const Endpoint& endpoint, const std::string& path = "");
 Status validateLabels(const Labels& labels, const std::string& path);
+// Key like a label key; 1..16 subsets with distinct non-empty values; percents 0..100 adding
+// up to 100. Values no endpoint carries are allowed (their subset is simply empty).
+Status validateSplit(const TrafficSplit& split, const std::string& path);
 // "10.0.0.1:80" or "[fd00::1]:80" in the canonical form Endpoint::id() produces, so that
 // "[fd00:0::1]:080" finds the same endpoint. kInvalid when it is not host:port.
 Result<std::string> canonicalEndpointId(std::string_view id);
+
+// "round_robin, random, weighted": the algorithms the data path runs, for messages.
+std::string algorithmNames();
 
 // An address a service can be reached at or forwarded to: set, not unspecified, not
 // IPv4-mapped (the data path keeps IPv4 in its own table).

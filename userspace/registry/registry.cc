@@ -45,6 +45,12 @@ bool servesPort(const Service& service, const std::string& port_name) {
   return false;
 }
 
+template <typename T>
+bool declaredByConfig(const T& item) {
+  auto it = item.labels.find(kSourceLabel);
+  return it != item.labels.end() && it->second == kSourceConfig;
+}
+
 }  // namespace
 
 Registry::Registry(Store& store, std::vector<Cidr> vip_ranges, std::function<int64_t()> now_ms)
@@ -161,11 +167,47 @@ Status Registry::declare(const std::vector<Service>& services,
       return st;
     }
   }
+  std::vector<Service> kept = services;
+  for (Service& service : kept) {
+    if (auto existing = store_.getService(service.ns, service.name); existing && !service.split) {
+      service.split = existing->split;
+    }
+  }
   std::vector<Endpoint> stamped = endpoints;
   for (Endpoint& endpoint : stamped) {
     endpoint.last_heartbeat_ms = now_ms_();
+    if (auto existing = store_.getEndpoint(endpoint.ns, endpoint.service, endpoint.id());
+        existing) {
+      endpoint.drained = endpoint.drained || existing->drained;
+    }
   }
-  return store_.putAll(services, stamped);
+  return store_.putAll(kept, stamped);
+}
+
+Result<Service> Registry::patchService(const std::string& ns, const std::string& name,
+                                       const ServicePatch& patch) {
+  std::lock_guard lock(mutex_);
+  auto service = store_.getService(ns, name);
+  if (!service) {
+    return service.error();
+  }
+  if (patch.algorithm && *patch.algorithm != service->algorithm && declaredByConfig(*service)) {
+    return makeError(fmt::format("algorithm: service {} is declared in weftd's config file "
+                                 "(label {}={}); change its algorithm there",
+                                 serviceKey(ns, name), kSourceLabel, kSourceConfig),
+                     kConflict);
+  }
+  if (patch.algorithm) {
+    service->algorithm = *patch.algorithm;
+  }
+  if (patch.set_split) {
+    service->split = patch.split;
+  }
+  if (auto st = validateService(*service); !st) {
+    return st.error();
+  }
+  service->revision = 0;
+  return store_.putService(*service, false);
 }
 
 Status Registry::deregisterService(const std::string& ns, const std::string& name) {
@@ -250,6 +292,37 @@ Status Registry::heartbeat(const std::string& ns, const std::string& service,
     return stored.error();
   }
   return {};
+}
+
+Result<Endpoint> Registry::patchEndpoint(const std::string& ns, const std::string& service,
+                                         const std::string& endpoint_id,
+                                         const EndpointPatch& patch) {
+  auto id = canonicalEndpointId(endpoint_id);
+  if (!id) {
+    return id.error();
+  }
+  std::lock_guard lock(mutex_);
+  auto endpoint = store_.getEndpoint(ns, service, *id);
+  if (!endpoint) {
+    return endpoint.error();
+  }
+  if (patch.weight && *patch.weight != endpoint->weight && declaredByConfig(*endpoint)) {
+    return makeError(fmt::format("weight: endpoint {} of {} is declared in weftd's config file "
+                                 "(label {}={}); change its weight there",
+                                 *id, serviceKey(ns, service), kSourceLabel, kSourceConfig),
+                     kConflict);
+  }
+  if (patch.weight) {
+    endpoint->weight = *patch.weight;
+  }
+  if (patch.drained) {
+    endpoint->drained = *patch.drained;
+  }
+  if (auto st = validateEndpoint(*endpoint); !st) {
+    return st.error();
+  }
+  endpoint->revision = 0;
+  return store_.putEndpoint(*endpoint, false);
 }
 
 Result<Snapshot> Registry::snapshot() {

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,24 @@ namespace weft::registry {
 inline constexpr int kInvalid = 22;   // EINVAL -> 400
 inline constexpr int kNotFound = 2;   // ENOENT -> 404
 inline constexpr int kConflict = 17;  // EEXIST -> 409
+
+// Services and endpoints weftd declares from its config file carry this label; the file owns
+// their algorithm and weights (the same names as in userspace/agent/config_seed.h).
+inline constexpr const char* kSourceLabel = "weft.io/source";
+inline constexpr const char* kSourceConfig = "config";
+
+// Live edits of one service: only the fields that are set change.
+struct ServicePatch {
+  std::optional<weft_lb_algo> algorithm;
+  bool set_split = false;             // when true, `split` replaces the service's split
+  std::optional<TrafficSplit> split;  // nullopt with set_split clears it
+};
+
+// Live edits of one endpoint: only the fields that are set change.
+struct EndpointPatch {
+  std::optional<uint32_t> weight;
+  std::optional<bool> drained;
+};
 
 // Health as the local checker sees it; endpoints without a check are always healthy.
 class HealthView {
@@ -39,9 +58,14 @@ class Registry {
   // 16 ports, label keys/values bounded); allocates a VIP from the ranges when none is given
   // (a given VIP must lie in a range and be free). Errors name the field and the value.
   Result<Service> registerService(Service service);
-  // Replaces ports, labels and algorithm; the VIP never changes.
+  // Replaces ports, labels, algorithm and split (absent: none); the VIP never changes.
   Result<Service> updateService(Service service);
   Status deregisterService(const std::string& ns, const std::string& name);
+  // One read and one write, so the data path sees the change as one backend-set flip (a
+  // blue-green switch is one patch of the split). Changing the algorithm of a service
+  // declared in the config file is kConflict: the file would set it back on reload.
+  Result<Service> patchService(const std::string& ns, const std::string& name,
+                               const ServicePatch& patch);
 
   // Unknown service -> kNotFound unless `create_service` (then a service with one port,
   // endpoint's port, tcp, is registered first). Duplicate host:port -> kConflict.
@@ -51,6 +75,10 @@ class Registry {
   // Refreshes last_heartbeat_ms of a TTL endpoint.
   Status heartbeat(const std::string& ns, const std::string& service,
                    const std::string& endpoint_id);
+  // Weight and drain. Config-declared endpoints may be drained (declare() keeps the drain
+  // across reloads) but their weight is the file's: changing it is kConflict.
+  Result<Endpoint> patchEndpoint(const std::string& ns, const std::string& service,
+                                 const std::string& endpoint_id, const EndpointPatch& patch);
 
   Result<Snapshot> snapshot();
   // Keyed reads straight from the store; kNotFound when the service does not exist.
@@ -62,7 +90,9 @@ class Registry {
 
   // Writes declared content (the config file's services, with their VIPs given, and their
   // endpoints) in one store batch after validating all of it; nothing is written when any
-  // item is rejected. Existing services keep their VIP; a different one is an error.
+  // item is rejected. Existing services keep their VIP; a different one is an error. Live
+  // edits the file does not express survive: a stored service's split and a stored
+  // endpoint's drain are carried over.
   Status declare(const std::vector<Service>& services, const std::vector<Endpoint>& endpoints);
 
   // Endpoints of the service that are healthy, not expired and not drained (weight 0), for

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// toServiceConfigs: the registry as the controller sees it, one balanced service per port.
+// toServiceConfigs: the registry as the controller sees it, one balanced service per port;
+// a traffic split becomes backend weights for the weighted algorithm.
 #include <algorithm>
+#include <cmath>
 #include <iterator>
 #include <map>
+#include <numeric>
 #include <tuple>
 #include <utility>
 
@@ -23,6 +26,96 @@ std::string configName(const Service& service, const ServicePort& port) {
   return base.substr(0, kMaxNameBytes - suffix.size()) + suffix;
 }
 
+// Split weights stay within the range config backends use, so the controller needs no
+// special case; weightedSlots bounds the slot count on its own.
+constexpr uint64_t kMaxSplitWeight = 65535;
+
+// Each subset's percent shared among its usable members in proportion to their weights.
+// Exact when it fits: percent * weight * (L / subset total) with L the lcm of the subset
+// totals, reduced by the gcd (95/5 over 3 + 2 endpoints of weight 100 gives 38,38,38,3,3).
+// Otherwise scaled so the largest is kMaxSplitWeight (relative error below 1/65535 of it).
+// Subsets without a usable member get nothing and the others keep their proportions; a
+// subset at 0 percent never gets traffic. Endpoints in no subset get nothing.
+std::vector<BackendConfig> splitBackends(const TrafficSplit& split,
+                                         const std::vector<const Endpoint*>& usable) {
+  struct Member {
+    const Endpoint* endpoint;
+    uint32_t percent;
+    uint64_t subset_total;
+  };
+  std::vector<Member> members;
+  std::map<std::string, uint64_t> totals;
+  for (const SplitSubset& subset : split.subsets) {
+    if (subset.percent == 0) {
+      continue;
+    }
+    for (const Endpoint* ep : usable) {
+      if (splitLabelValue(*ep, split.key) == subset.value) {
+        totals[subset.value] += ep->weight;
+      }
+    }
+  }
+  for (const SplitSubset& subset : split.subsets) {
+    auto total = totals.find(subset.value);
+    if (total == totals.end() || total->second == 0) {
+      continue;
+    }
+    for (const Endpoint* ep : usable) {
+      if (splitLabelValue(*ep, split.key) == subset.value) {
+        members.push_back({ep, subset.percent, total->second});
+      }
+    }
+  }
+  if (members.empty()) {
+    return {};
+  }
+
+  // Totals are at most 16 subsets x 1024 endpoints x 65535; past 2^40 exactness is moot.
+  constexpr uint64_t kExactLimit = uint64_t{1} << 40;
+  uint64_t lcm = 1;
+  bool fits = true;
+  for (const auto& [value, total] : totals) {
+    if (total == 0) {
+      continue;
+    }
+    uint64_t step = lcm / std::gcd(lcm, total);
+    fits = fits && step <= kExactLimit / total;
+    lcm = fits ? step * total : lcm;
+  }
+  // percent <= 100, weight <= 65535, lcm / total <= 2^40: the product stays below 2^63.
+  std::vector<uint64_t> exact;
+  uint64_t divisor = 0;
+  for (const Member& m : members) {
+    uint64_t w = fits ? m.percent * uint64_t{m.endpoint->weight} * (lcm / m.subset_total) : 0;
+    exact.push_back(w);
+    divisor = std::gcd(divisor, w);
+  }
+  uint64_t largest = 0;
+  for (uint64_t& w : exact) {
+    w = divisor == 0 ? 0 : w / divisor;
+    largest = std::max(largest, w);
+  }
+
+  std::vector<BackendConfig> out;
+  if (fits && largest <= kMaxSplitWeight) {
+    for (size_t i = 0; i < members.size(); ++i) {
+      const Endpoint& ep = *members[i].endpoint;
+      out.push_back({ep.host, ep.port, static_cast<uint32_t>(exact[i])});
+    }
+    return out;
+  }
+  double top = 0;
+  for (const Member& m : members) {
+    top = std::max(top, double(m.percent) * m.endpoint->weight / double(m.subset_total));
+  }
+  for (const Member& m : members) {
+    double share = double(m.percent) * m.endpoint->weight / double(m.subset_total);
+    auto w = static_cast<uint32_t>(std::llround(share / top * kMaxSplitWeight));
+    out.push_back({m.endpoint->host, m.endpoint->port, std::max<uint32_t>(w, 1)});
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<ServiceConfig> toServiceConfigs(const Service& service,
@@ -37,13 +130,22 @@ std::vector<ServiceConfig> toServiceConfigs(const Service& service,
     ServiceConfig config{
         configName(service, port), *service.vip, port.port, port.protocol, service.algorithm, {}};
 
+    std::vector<const Endpoint*> usable;
     for (const Endpoint& ep : endpoints) {
       // "" serves the first port; an endpoint of the other family cannot be balanced to.
       bool serves = ep.port_name == port.name || (ep.port_name.empty() && i == 0);
       bool mine = ep.ns == service.ns && ep.service == service.name;
       if (mine && serves && ep.host.family == service.vip->family &&
           endpointUsable(ep, health, now_ms)) {
-        config.backends.push_back({ep.host, ep.port, ep.weight});
+        usable.push_back(&ep);
+      }
+    }
+    if (service.split) {
+      config.algorithm = WEFT_LB_WEIGHTED;
+      config.backends = splitBackends(*service.split, usable);
+    } else {
+      for (const Endpoint* ep : usable) {
+        config.backends.push_back({ep->host, ep->port, ep->weight});
       }
     }
     // Sorted so that an unchanged set compares equal and the controller writes nothing.
