@@ -14,6 +14,8 @@
 #include <filesystem>
 #include <utility>
 
+#include <fmt/format.h>
+
 #include "loader/pin_layout.h"
 #include "userspace/cli/btf_codec.h"
 
@@ -210,6 +212,13 @@ std::optional<uint64_t> PinnedMap::countEntries() const {
 Result<std::vector<Bytes>> PinnedMap::keys(size_t limit, bool* truncated) const {
   std::vector<Bytes> out;
   *truncated = false;
+  // Socket storage hangs off each socket; the kernel has no key walk for it (ENOTSUPP).
+  if (info_.type_id == BPF_MAP_TYPE_SK_STORAGE) {
+    return makeError(
+        fmt::format("map {}: socket-storage maps hold one value per socket and "
+                    "cannot be listed; weftctl backend list shows their totals",
+                    info_.name));
+  }
   Bytes prev(info_.key_size);
   Bytes next(info_.key_size);
   bool first = true;
