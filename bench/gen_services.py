@@ -25,7 +25,7 @@ def vip(index):
     return address
 
 
-def weftd_config(count, cgroup, bpffs_root, backend_port, state_dir):
+def weftd_config(count, cgroup, bpffs_root, backend_port, state_dir, algorithm="round_robin"):
     lines = [
         f"cgroup: {cgroup}",
         f"bpffs_root: {bpffs_root}",
@@ -43,7 +43,7 @@ def weftd_config(count, cgroup, bpffs_root, backend_port, state_dir):
             f"    vip: {vip(i)}",
             f"    port: {SERVICE_PORT}",
             "    protocol: tcp",
-            "    algorithm: round_robin",
+            f"    algorithm: {algorithm}",
             "    backends:",
             f"      - address: {BACKEND_ADDR}",
             f"        port: {backend_port}",
@@ -77,6 +77,7 @@ def main():
     parser.add_argument("--state-dir", help="directory for the registry file and API socket")
     parser.add_argument("--bpffs-root")
     parser.add_argument("--backend-port", type=int)
+    parser.add_argument("--algorithm", default="round_robin")
     args = parser.parse_args()
 
     if args.count < 1:
@@ -87,7 +88,7 @@ def main():
         if not (args.cgroup and args.bpffs_root and args.backend_port and args.state_dir):
             sys.exit("weftd: --cgroup, --bpffs-root, --backend-port and --state-dir are required")
         print("\n".join(weftd_config(args.count, args.cgroup, args.bpffs_root,
-                                     args.backend_port, args.state_dir)))
+                                     args.backend_port, args.state_dir, args.algorithm)))
     else:
         if not args.backend_port:
             sys.exit("iptables: --backend-port is required")

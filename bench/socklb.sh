@@ -117,9 +117,9 @@ service_count_is() {
 # until weftctl shows all N services. Starts weftd on first use, then reloads with SIGHUP.
 weftd_pid=""
 weft_apply() {
-  local n=$1 deadline=$((SECONDS + 120))
+  local n=$1 algorithm=${2:-round_robin} deadline=$((SECONDS + 120))
   python3 "$gen" weftd "$n" --cgroup "$SB_CG" --bpffs-root "$SB_BPFFS" \
-    --backend-port "$backend_port" --state-dir "$SB_TMP" >"$config.tmp"
+    --backend-port "$backend_port" --state-dir "$SB_TMP" --algorithm "$algorithm" >"$config.tmp"
   mv "$config.tmp" "$config"
   if [[ -z $weftd_pid ]]; then
     sandbox_spawn "$SB_TMP/weftd.log" "$weftd" --config "$config" --log-level warn
@@ -150,6 +150,15 @@ weft_apply 1
 measure "weft, 1 service" in_mesh "$(python3 "$gen" vip 1 0)" 80
 stop_backend
 
+# The other algorithms on the same single service: the cost of each decision (least_conn
+# also pays for its sockops accounting of every connection).
+for algorithm in random weighted least_conn; do
+  start_backend
+  weft_apply 1 "$algorithm"
+  measure "weft, 1 service, $algorithm" in_mesh "$(python3 "$gen" vip 1 0)" 80
+  stop_backend
+done
+
 start_backend
 weft_apply 10000
 measure "weft, 10,000 services" in_mesh "$(python3 "$gen" vip 10000 9999)" 80
@@ -158,7 +167,7 @@ stop_backend
 # Proof that the weft rows went through weft: its connect hook counts every rewrite.
 lb_ok=$("$weftctl" --bpffs-root "$SB_BPFFS" -o json status |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["counters"]["lb_ok"])')
-weft_note="weft's lb_ok counter after its two cases: $lb_ok connects rewritten"
+weft_note="weft's lb_ok counter after its cases: $lb_ok connects rewritten"
 
 # From here on weft is gone and the clients run outside the mesh cgroup; the virtual IPs
 # get a route so the packets reach the nat OUTPUT hook, which is where kube-proxy works.
