@@ -4,6 +4,8 @@
 // back, and registry content survives a kill -9 of the agent.
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -36,6 +38,35 @@ class RegistryAgentTest : public AgentTest {
                   std::to_string(server.port()), "--check", "tcp", "--interval", "100ms",
                   "--timeout", "50ms"});
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  }
+
+  // Registers web with one endpoint, ends weftd with `end`, starts it again and expects the
+  // restarted agent to serve the same registry: same VIP, same endpoint, same backend.
+  void expectRegistryKeptAcrossRestart(const std::function<void()>& end) {
+    startRegistryAgent();
+    auto b1 = TcpNameServer::start("b1", AF_INET);
+    ASSERT_TRUE(b1);
+    auto reg = api({"service", "register", "web", "--port", "80/tcp"});
+    ASSERT_EQ(reg.exit_code, 0) << reg.err;
+    registerEndpoint(*b1);
+    std::string b1_addr = "127.0.0.1:" + std::to_string(b1->port());
+    ASSERT_TRUE(sandbox_.waitForBackends("web", {b1_addr}));
+
+    end();
+    ASSERT_TRUE(sandbox_.startAgent());
+    CommandResult show;
+    for (int i = 0; i < 100 && show.exit_code != 0; ++i) {
+      show = api({"-o", "json", "service", "show", "web"});
+      std::this_thread::sleep_for(milliseconds(show.exit_code == 0 ? 0 : 50));
+    }
+    ASSERT_EQ(show.exit_code, 0) << show.err;
+    json doc = json::parse(show.out, nullptr, false);
+    EXPECT_EQ(doc.value("vip", ""), "10.96.0.1") << show.out;
+    ASSERT_TRUE(doc.contains("endpoints")) << show.out;
+    EXPECT_EQ(doc["endpoints"].size(), 1u) << show.out;
+    EXPECT_TRUE(sandbox_.waitForBackends("web", {b1_addr}));
+    Endpoint vip = endpoint("10.96.0.1", 80);
+    EXPECT_EQ(runClient(sandbox_.procsFile(), [&] { return countNames(vip, 2); }), "b1=2");
   }
 
   AgentConfig config_;
@@ -76,58 +107,13 @@ TEST_F(RegistryAgentTest, ApiServiceIsReachedThroughItsVipAndLosesADeadBackendUn
 }
 
 TEST_F(RegistryAgentTest, RegistrySurvivesACleanRestart) {
-  startRegistryAgent();
-  auto b1 = TcpNameServer::start("b1", AF_INET);
-  ASSERT_TRUE(b1);
-  auto reg = api({"service", "register", "web", "--port", "80/tcp"});
-  ASSERT_EQ(reg.exit_code, 0) << reg.err;
-  registerEndpoint(*b1);
-  std::string b1_addr = "127.0.0.1:" + std::to_string(b1->port());
-  ASSERT_TRUE(sandbox_.waitForBackends("web", {b1_addr}));
-
-  EXPECT_EQ(sandbox_.agent().stop(), 0);  // SIGTERM: a clean exit
-  ASSERT_TRUE(sandbox_.startAgent());
-  CommandResult show;
-  for (int i = 0; i < 100 && show.exit_code != 0; ++i) {
-    show = api({"-o", "json", "service", "show", "web"});
-    std::this_thread::sleep_for(milliseconds(show.exit_code == 0 ? 0 : 50));
-  }
-  ASSERT_EQ(show.exit_code, 0) << show.err;
-  json doc = json::parse(show.out, nullptr, false);
-  EXPECT_EQ(doc.value("vip", ""), "10.96.0.1") << show.out;
-  EXPECT_EQ(doc["endpoints"].size(), 1u) << show.out;
-  EXPECT_TRUE(sandbox_.waitForBackends("web", {b1_addr}));
+  expectRegistryKeptAcrossRestart([this] {
+    EXPECT_EQ(sandbox_.agent().stop(), 0);  // SIGTERM: a clean exit
+  });
 }
 
 TEST_F(RegistryAgentTest, RegistrySurvivesKillMinusNine) {
-  startRegistryAgent();
-  auto b1 = TcpNameServer::start("b1", AF_INET);
-  ASSERT_TRUE(b1);
-  auto reg = api({"service", "register", "web", "--port", "80/tcp"});
-  ASSERT_EQ(reg.exit_code, 0) << reg.err;
-  registerEndpoint(*b1);
-  std::string b1_addr = "127.0.0.1:" + std::to_string(b1->port());
-  ASSERT_TRUE(sandbox_.waitForBackends("web", {b1_addr}));
-
-  sandbox_.agent().kill();
-  ASSERT_TRUE(sandbox_.startAgent());
-  // The restarted agent serves the same registry: same VIP, same endpoint.
-  CommandResult show;
-  for (int i = 0; i < 100; ++i) {
-    show = api({"-o", "json", "service", "show", "web"});
-    if (show.exit_code == 0) {
-      break;
-    }
-    std::this_thread::sleep_for(milliseconds(50));
-  }
-  ASSERT_EQ(show.exit_code, 0) << show.err;
-  json doc = json::parse(show.out, nullptr, false);
-  EXPECT_EQ(doc.value("vip", ""), "10.96.0.1") << show.out;
-  ASSERT_TRUE(doc.contains("endpoints")) << show.out;
-  EXPECT_EQ(doc["endpoints"].size(), 1u) << show.out;
-  EXPECT_TRUE(sandbox_.waitForBackends("web", {b1_addr}));
-  Endpoint vip = endpoint("10.96.0.1", 80);
-  EXPECT_EQ(runClient(sandbox_.procsFile(), [&] { return countNames(vip, 2); }), "b1=2");
+  expectRegistryKeptAcrossRestart([this] { sandbox_.agent().kill(); });
 }
 
 }  // namespace

@@ -59,6 +59,7 @@ TEST_F(RegistryCacheTest, RefreshRereadsOnlyTheNamedServices) {
   ASSERT_TRUE(delta) << delta.error().message;
   EXPECT_FALSE(delta->services_changed);
   EXPECT_TRUE(delta->endpoints_changed);
+  EXPECT_FALSE(delta->checks_changed);  // makeEndpoint has no health check
   EXPECT_EQ(cache_.find({"default", "api"})->endpoints.size(), 1u);
   EXPECT_EQ(cache_.find({"default", "web"})->endpoints.size(), 2u);  // not named: not re-read
   EXPECT_EQ(cache_.endpointCount(), 3u);
@@ -80,6 +81,25 @@ TEST_F(RegistryCacheTest, RefreshDropsADeletedServiceAndReportsIt) {
   EXPECT_EQ(cache_.find({"default", "web"}), nullptr);
   EXPECT_EQ(cache_.entries().size(), 1u);
   EXPECT_EQ(cache_.endpointCount(), 0u);
+}
+
+TEST_F(RegistryCacheTest, ChecksChangeOnlyWithCheckedEndpointsNotWithHeartbeats) {
+  Endpoint checked = makeEndpoint("api", "127.0.0.3", 8083);
+  checked.health.kind = HealthCheckKind::kTcp;
+  checked.ttl_seconds = 30;
+  ASSERT_TRUE(registry_->registerEndpoint(checked));
+  ASSERT_TRUE(cache_.load(*registry_));
+
+  ASSERT_TRUE(registry_->heartbeat("default", "api", "127.0.0.3:8083"));
+  auto delta = cache_.refresh(*registry_, {{"default", "api"}});
+  ASSERT_TRUE(delta);
+  EXPECT_TRUE(delta->endpoints_changed);  // the heartbeat time moved
+  EXPECT_FALSE(delta->checks_changed);
+
+  ASSERT_TRUE(registry_->deregisterEndpoint("default", "api", "127.0.0.3:8083"));
+  delta = cache_.refresh(*registry_, {{"default", "api"}});
+  ASSERT_TRUE(delta);
+  EXPECT_TRUE(delta->checks_changed);
 }
 
 TEST_F(RegistryCacheTest, RefreshOfAnUnchangedServiceReportsNoChange) {

@@ -185,7 +185,7 @@ Status Agent::openRegistry() {
   });
   sync_->setListener(
       [this](const registry::RegistryCache& cache, const registry::RegistryCache::Delta& delta) {
-        if (delta.endpoints_changed) {
+        if (delta.checks_changed) {
           health_->setTargets(checkedEndpoints(cache));
         }
         if (dns_ && delta.services_changed) {

@@ -107,7 +107,7 @@ Status RegistrySync::syncServices(const std::set<registry::ServiceRef>& reread,
     return summary.error();
   }
   logApplied(trigger, *summary, upserts.size(), elapsedMs(start));
-  if (listener_ && (delta->services_changed || delta->endpoints_changed)) {
+  if (listener_ && (delta->services_changed || delta->checks_changed)) {
     listener_(cache_, *delta);
   }
   return {};

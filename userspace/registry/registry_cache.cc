@@ -2,9 +2,33 @@
 // RegistryCache: full loads and per-service refreshes.
 #include "userspace/registry/registry_cache.h"
 
+#include <algorithm>
+#include <string>
+#include <tuple>
 #include <utility>
 
 namespace weft::registry {
+namespace {
+
+// What the health checker probes: checked endpoints by identity and check.
+bool sameChecks(const std::vector<Endpoint>& a, const std::vector<Endpoint>& b) {
+  auto checked = [](const std::vector<Endpoint>& endpoints) {
+    std::vector<std::tuple<std::string, std::string, std::string, HealthCheck>> out;
+    for (const Endpoint& ep : endpoints) {
+      if (ep.health.kind != HealthCheckKind::kNone) {
+        out.emplace_back(ep.ns, ep.service, ep.id(), ep.health);
+      }
+    }
+    std::sort(out.begin(), out.end(), [](const auto& x, const auto& y) {
+      return std::tie(std::get<0>(x), std::get<1>(x), std::get<2>(x)) <
+             std::tie(std::get<0>(y), std::get<1>(y), std::get<2>(y));
+    });
+    return out;
+  };
+  return checked(a) == checked(b);
+}
+
+}  // namespace
 
 Result<RegistryCache::Delta> RegistryCache::load(Registry& registry) {
   auto snapshot = registry.snapshot();
@@ -36,7 +60,7 @@ Result<RegistryCache::Delta> RegistryCache::load(Registry& registry) {
   }
   entries_ = std::move(fresh);
   endpoint_count_ = count;
-  return Delta{true, true};
+  return Delta{true, true, true};
 }
 
 Result<RegistryCache::Delta> RegistryCache::refresh(Registry& registry,
@@ -73,6 +97,8 @@ void RegistryCache::put(const ServiceRef& ref, Entry entry, Delta* delta) {
   }
   if (current.endpoints != entry.endpoints) {
     delta->endpoints_changed = true;
+    delta->checks_changed =
+        delta->checks_changed || !sameChecks(current.endpoints, entry.endpoints);
   }
   endpoint_count_ = endpoint_count_ - current.endpoints.size() + entry.endpoints.size();
   current = std::move(entry);
@@ -85,6 +111,7 @@ void RegistryCache::erase(const ServiceRef& ref, Delta* delta) {
   }
   delta->services_changed = true;
   delta->endpoints_changed = delta->endpoints_changed || !it->second.endpoints.empty();
+  delta->checks_changed = delta->checks_changed || !sameChecks(it->second.endpoints, {});
   endpoint_count_ -= it->second.endpoints.size();
   entries_.erase(it);
 }

@@ -26,6 +26,9 @@ class RegistryCache {
   struct Delta {
     bool services_changed = false;   // a service row was added, removed or edited
     bool endpoints_changed = false;  // an endpoint was added, removed or edited
+    // An endpoint with a health check was added, removed, or had its check or address
+    // changed; heartbeats and weights alone leave the health checker's targets as they are.
+    bool checks_changed = false;
   };
 
   // Replaces the whole content with one snapshot.
