@@ -37,6 +37,21 @@ static __always_inline bool sock6_is_v4_mapped(const struct bpf_sock_addr *ctx)
 /* Looks the destination up and picks a backend of the key's family. Returns the backend,
  * or NULL with *verdict set: SOCK_ALLOW for anything that is not a service (left untouched),
  * SOCK_DENY when the service cannot be served. Records the reverse translation. */
+/* True when the calling task's cgroup, or one above it, is in weft_bypass_v1. Checked only
+ * for service addresses, so other traffic never pays for it. */
+static __always_inline bool sock_bypassed(void)
+{
+	for (int level = 0; level < WEFT_BYPASS_MAX_DEPTH; level++) {
+		__u64 id = bpf_get_current_ancestor_cgroup_id(level);
+
+		if (id == 0)
+			return false; /* below the task's own cgroup */
+		if (bpf_map_lookup_elem(&weft_bypass_v1, &id))
+			return true;
+	}
+	return false;
+}
+
 static __always_inline const struct weft_backend *
 sock_select(struct bpf_sock_addr *ctx, const struct weft_svc_key *key, int *verdict)
 {
@@ -48,6 +63,11 @@ sock_select(struct bpf_sock_addr *ctx, const struct weft_svc_key *key, int *verd
 	svc = bpf_map_lookup_elem(&weft_svc_v1, key);
 	if (!svc) {
 		stats_count(WEFT_R_NOT_SERVICE);
+		*verdict = SOCK_ALLOW;
+		return NULL;
+	}
+	if (sock_bypassed()) {
+		stats_count(WEFT_R_BYPASSED);
 		*verdict = SOCK_ALLOW;
 		return NULL;
 	}

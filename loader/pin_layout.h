@@ -11,9 +11,10 @@
 namespace weft {
 
 // The names of every map and program weft pins. Cleanup removes these and nothing else.
-inline constexpr std::array<std::string_view, 10> kMapNames = {
-    "weft_meta",      "weft_svc_v1",   "weft_slot_v1",    "weft_be_v1",    "weft_rr_v1",
-    "weft_revnat_v1", "weft_stats_v1", "weft_svcinfo_v1", "weft_conns_v1", "weft_skconn_v1",
+inline constexpr std::array<std::string_view, 11> kMapNames = {
+    "weft_meta",     "weft_svc_v1",    "weft_slot_v1",   "weft_be_v1",
+    "weft_rr_v1",    "weft_revnat_v1", "weft_stats_v1",  "weft_svcinfo_v1",
+    "weft_conns_v1", "weft_skconn_v1", "weft_bypass_v1",
 };
 inline constexpr std::array<std::string_view, 9> kProgramNames = {
     "weft_connect4", "weft_connect6", "weft_sendmsg4", "weft_sendmsg6", "weft_recvmsg4",

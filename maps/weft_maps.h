@@ -27,6 +27,7 @@
 #define WEFT_MAP_SVC_INFO "weft_svcinfo_v1"
 #define WEFT_MAP_CONNS "weft_conns_v1"
 #define WEFT_MAP_SK_CONN "weft_skconn_v1"
+#define WEFT_MAP_BYPASS "weft_bypass_v1"
 
 #define WEFT_MAX_SERVICES 65536
 /* Backends and slots use memory only as they are filled (no-prealloc hashes), so the bounds
@@ -78,6 +79,7 @@ enum weft_reason {
 	WEFT_R_PEER_RESTORED,	   /* getpeername answered with the virtual address */
 	WEFT_R_RECV_RESTORED,	   /* recvmsg source rewritten to the virtual address */
 	WEFT_R_V4_MAPPED,	   /* IPv6 socket balanced through the IPv4 table */
+	WEFT_R_BYPASSED,	   /* service address from a bypassed cgroup: untouched */
 	WEFT_R_MAX,
 };
 
@@ -191,5 +193,13 @@ struct weft_sk_conn {
 	__u32 flags; /* WEFT_SK_CONN_* bits */
 };
 WEFT_STATIC_ASSERT(sizeof(struct weft_sk_conn) == 8, "weft_sk_conn layout");
+
+/* weft_bypass_v1, HASH: cgroup id -> who asked (WEFT_BYPASS_*). Sockets of that cgroup and
+ * of every cgroup below it are left alone, e.g. a subtree that runs its own proxy. The
+ * programs look at the ancestors of the socket's cgroup down to WEFT_BYPASS_MAX_DEPTH. */
+#define WEFT_MAX_BYPASS 1024
+#define WEFT_BYPASS_MAX_DEPTH 16
+#define WEFT_BYPASS_CONFIG 1  /* from the agent's config file; the agent reconciles these */
+#define WEFT_BYPASS_COMMAND 2 /* added by weftctl; the agent leaves these alone */
 
 #endif /* WEFT_MAPS_H */

@@ -99,4 +99,12 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } weft_skconn_v1 SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, WEFT_MAX_BYPASS);
+	__type(key, __u64);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} weft_bypass_v1 SEC(".maps");
+
 #endif /* WEFT_BPF_LIB_MAPS_H */

@@ -61,7 +61,9 @@ std::string cgroup2Mount() {
 
 TestCgroup::TestCgroup(const std::string& name) {
   std::string mount = cgroup2Mount();
-  if (mount.empty() || name.empty() || name.find('/') != std::string::npos) {
+  // A nested name ("a/b") makes a child of an existing test cgroup; never a path outside.
+  if (mount.empty() || name.empty() || name.front() == '/' ||
+      name.find("..") != std::string::npos) {
     return;
   }
   std::string path = mount + "/" + name;

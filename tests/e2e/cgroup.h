@@ -14,7 +14,8 @@ std::string cgroup2Mount();
 
 class TestCgroup {
  public:
-  // Creates <cgroup2 mount>/<name>. path() is empty when creation failed.
+  // Creates <cgroup2 mount>/<name>; `name` may name a child of an existing test cgroup
+  // ("weft-test-1-1/proxy"). path() is empty when creation failed.
   explicit TestCgroup(const std::string& name);
   TestCgroup(const TestCgroup&) = delete;
   TestCgroup& operator=(const TestCgroup&) = delete;

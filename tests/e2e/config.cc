@@ -17,6 +17,12 @@ std::string quoted(const std::string& s) {
 std::string renderYaml(const AgentConfig& config) {
   std::ostringstream out;
   out << "cgroup: " << quoted(config.cgroup) << "\n";
+  if (!config.bypass_cgroups.empty()) {
+    out << "bypass_cgroups:\n";
+    for (const std::string& path : config.bypass_cgroups) {
+      out << "  - " << quoted(path) << "\n";
+    }
+  }
   out << "bpffs_root: " << quoted(config.bpffs_root) << "\n";
   out << "log_level: " << config.log_level << "\n";
   out << "vip_ranges: [";

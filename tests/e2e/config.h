@@ -25,6 +25,7 @@ struct ServiceSpec {
 
 struct AgentConfig {
   std::string cgroup;
+  std::vector<std::string> bypass_cgroups;
   std::string bpffs_root;
   std::string log_level = "info";
   std::vector<std::string> vip_ranges = {"10.96.0.0/16", "fd00:96::/112"};

@@ -240,8 +240,8 @@ TEST(ConfigParserTest, RejectsDuplicateVipPortProtocol) {
 
 TEST(ConfigParserTest, RejectsUnknownKeysAnywhere) {
   expectRejected(withService(kWeb, "bogus: 1\n"),
-                 "bogus: unknown key (expected one of: cgroup, bpffs_root, log_level, "
-                 "vip_ranges, services, registry, api, dns)");
+                 "bogus: unknown key (expected one of: cgroup, bypass_cgroups, bpffs_root, "
+                 "log_level, vip_ranges, services, registry, api, dns)");
   expectRejected(withService(R"(  - name: web
     vip: 10.96.0.10
     port: 80
@@ -259,6 +259,22 @@ TEST(ConfigParserTest, RejectsUnknownKeysAnywhere) {
 )"),
                  "services[0].backends[0].zone: unknown key (expected one of: address, port, "
                  "weight)");
+}
+
+TEST(ConfigParserTest, BypassCgroupsMustLieBelowTheMeshCgroup) {
+  auto config =
+      parseConfig(withService(kWeb, "bypass_cgroups: [/sys/fs/cgroup/unified/weft-test/proxy]\n"));
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->bypass_cgroups,
+            std::vector<std::string>{"/sys/fs/cgroup/unified/weft-test/proxy"});
+
+  expectRejected(withService(kWeb, "bypass_cgroups: [/sys/fs/cgroup/unified/other]\n"),
+                 "bypass_cgroups[0]: \"/sys/fs/cgroup/unified/other\" is not below cgroup "
+                 "\"/sys/fs/cgroup/unified/weft-test\"");
+  expectRejected(withService(kWeb, "bypass_cgroups: [/sys/fs/cgroup/unified/weft-test-2]\n"),
+                 "is not below cgroup");
+  expectRejected(withService(kWeb, "bypass_cgroups: /sys/fs/cgroup/unified/weft-test/x\n"),
+                 "bypass_cgroups: expected a list of cgroup paths");
 }
 
 TEST(ConfigParserTest, ReadsBackendWeightsAndRejectsBadOnes) {

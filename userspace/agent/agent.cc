@@ -9,6 +9,7 @@
 #include <cstring>
 #include <set>
 
+#include "loader/bypass.h"
 #include "loader/data_plane.h"
 #include "loader/feature_probe.h"
 #include "loader/pin_layout.h"
@@ -123,6 +124,10 @@ Status Agent::start() {
   controller_ = std::make_unique<Controller>(*map_store_);
   controller_->setUdpBackendRemovedHook(makeUdpReaperHook(*map_store_));
   if (auto st = controller_->adopt(); !st) {
+    return st;
+  }
+  if (auto st = syncConfigBypass(PinLayout(config_.bpffs_root).mapsDir(), config_.bypass_cgroups);
+      !st) {
     return st;
   }
 
@@ -273,6 +278,12 @@ void Agent::reload(const char* trigger) {
     return;
   }
   log::setLevel(next->log_level);
+  if (auto st = syncConfigBypass(PinLayout(config_.bpffs_root).mapsDir(), next->bypass_cgroups);
+      !st) {
+    log::error("config", "reload rejected; running state kept",
+               {{"trigger", trigger}, {"error", st.error().message}});
+    return;
+  }
   if (auto st = declareConfigServices(*registry_, next->services); !st) {
     log::error("config", "reload failed to declare services",
                {{"trigger", trigger}, {"error", st.error().message}});

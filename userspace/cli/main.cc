@@ -7,6 +7,7 @@
 #include <string>
 
 #include "userspace/cli/api_commands.h"
+#include "userspace/cli/bypass_commands.h"
 #include "userspace/cli/edit_commands.h"
 #include "userspace/cli/map_commands.h"
 #include "userspace/cli/map_snapshot.h"
@@ -51,6 +52,7 @@ int main(int argc, char** argv) {
   weft::cli::ApiCommands api_commands(app, *service);
   weft::cli::EditCommands edit_commands(app, *service, *backend);
   weft::cli::MapCommands map_commands(app);
+  weft::cli::BypassCommands bypass_commands(app);
 
   CLI11_PARSE(app, argc, argv);
   Output out = output == "json" ? Output::kJson : Output::kTable;
@@ -64,6 +66,9 @@ int main(int argc, char** argv) {
 
   if (map_commands.parsed()) {
     return map_commands.run(bpffs_root, out == Output::kJson, std::cout, std::cerr);
+  }
+  if (bypass_commands.parsed()) {
+    return bypass_commands.run(bpffs_root, out == Output::kJson, std::cout, std::cerr);
   }
 
   auto snap = weft::cli::readSnapshot(bpffs_root);

@@ -49,8 +49,9 @@ const char* algoName(__u8 algo) {
 
 const char* reasonName(unsigned reason) {
   static const char* const kNames[WEFT_R_MAX] = {
-      "lb_ok",           "not_service",        "no_backend",    "slot_miss",     "backend_miss",
-      "family_mismatch", "revnat_update_fail", "peer_restored", "recv_restored", "v4_mapped",
+      "lb_ok",         "not_service",     "no_backend",         "slot_miss",
+      "backend_miss",  "family_mismatch", "revnat_update_fail", "peer_restored",
+      "recv_restored", "v4_mapped",       "bypassed",
   };
   return reason < WEFT_R_MAX ? kNames[reason] : "?";
 }

@@ -69,6 +69,9 @@ struct DnsConfig {
 
 struct AgentConfig {
   std::string cgroup;  // absolute path of a cgroup v2 directory
+  // Cgroups below `cgroup` whose sockets weft leaves alone (with everything below them),
+  // e.g. a subtree that runs its own proxy.
+  std::vector<std::string> bypass_cgroups;
   std::string bpffs_root{kDefaultBpffsRoot};
   log::Level log_level = log::Level::kInfo;
   std::vector<Cidr> vip_ranges;

@@ -323,9 +323,9 @@ Status ConfigReader::readService(const YAML::Node& node, const std::string& path
 }
 
 Status ConfigReader::read(const YAML::Node& root, AgentConfig* out) {
-  auto st = expectMap(
-      root, "",
-      {"cgroup", "bpffs_root", "log_level", "vip_ranges", "services", "registry", "api", "dns"});
+  auto st = expectMap(root, "",
+                      {"cgroup", "bypass_cgroups", "bpffs_root", "log_level", "vip_ranges",
+                       "services", "registry", "api", "dns"});
   if (!st) {
     return st;
   }
@@ -336,6 +336,19 @@ Status ConfigReader::read(const YAML::Node& root, AgentConfig* out) {
   }
   if (st = readString(*cgroup, "cgroup", &out->cgroup); !st) {
     return st;
+  }
+  if (auto bypass = field(root, "bypass_cgroups")) {
+    if (!bypass->IsSequence()) {
+      return fail("bypass_cgroups", *bypass,
+                  fmt::format("expected a list of cgroup paths, got {}", kindName(*bypass)));
+    }
+    for (size_t i = 0; i < bypass->size(); ++i) {
+      std::string path;
+      if (st = readString((*bypass)[i], fmt::format("bypass_cgroups[{}]", i), &path); !st) {
+        return st;
+      }
+      out->bypass_cgroups.push_back(path);
+    }
   }
   if (auto bpffs_root = field(root, "bpffs_root")) {
     if (st = readString(*bpffs_root, "bpffs_root", &out->bpffs_root); !st) {

@@ -120,6 +120,18 @@ std::optional<ConfigProblem> findConfigProblem(const AgentConfig& config) {
   if (auto p = checkPath("bpffs_root", config.bpffs_root)) {
     return p;
   }
+  for (size_t i = 0; i < config.bypass_cgroups.size(); ++i) {
+    std::string field = fmt::format("bypass_cgroups[{}]", i);
+    const std::string& path = config.bypass_cgroups[i];
+    if (auto p = checkPath(field, path)) {
+      return p;
+    }
+    // Only sockets the attached programs see can be bypassed: those below `cgroup`.
+    std::string below = config.cgroup.ends_with('/') ? config.cgroup : config.cgroup + "/";
+    if (!path.starts_with(below)) {
+      return problem(field, fmt::format("\"{}\" is not below cgroup \"{}\"", path, config.cgroup));
+    }
+  }
   if (config.services.size() > kMaxServices) {
     return problem("services",
                    fmt::format("{} services; at most {}", config.services.size(), kMaxServices));
