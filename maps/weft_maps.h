@@ -176,7 +176,10 @@ struct weft_svc_info {
 };
 WEFT_STATIC_ASSERT(sizeof(struct weft_svc_info) == 152, "weft_svc_info layout");
 
-/* weft_stats_v1, PERCPU_ARRAY[WEFT_R_MAX] of __u64, indexed by enum weft_reason. */
+/* weft_stats_v1, PERCPU_ARRAY[WEFT_STATS_SLOTS] of __u64, indexed by enum weft_reason. Sized
+ * beyond WEFT_R_MAX so that appending a reason keeps the pinned map's shape. */
+#define WEFT_STATS_SLOTS 64
+WEFT_STATIC_ASSERT(WEFT_R_MAX <= WEFT_STATS_SLOTS, "weft_stats_v1 has a slot per reason");
 
 /* weft_conns_v1, ARRAY[WEFT_MAX_BACKENDS + 1] of __u64: established TCP connections per
  * backend id, raised by the sockops program on establish and lowered on close. One shared

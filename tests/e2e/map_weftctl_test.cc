@@ -71,7 +71,7 @@ TEST_F(MapWeftctlTest, ListShowsEveryPinnedMapWithItsShape) {
   EXPECT_EQ(svc["pin"], sandbox_.bpffsRoot() + "/maps/weft_svc_v1");
   ASSERT_FALSE(stats.is_null()) << maps.dump();
   EXPECT_EQ(stats["type"], "percpu_array");
-  EXPECT_EQ(stats["entries"], WEFT_R_MAX);
+  EXPECT_EQ(stats["entries"], WEFT_STATS_SLOTS);
 
   CommandResult table = sandbox_.weftctl({"map", "list"});
   EXPECT_EQ(table.exit_code, 0) << table.err;
