@@ -374,12 +374,14 @@ TEST_F(EtcdStoreTest, SnapshotPagesAtOneRevisionAndSkipsJunk) {
 }
 
 TEST_F(EtcdStoreTest, WatchSeesAChangeFromAnotherStore) {
+  // Before the stores: their watch threads call into them until they are destroyed.
+  ChangeCounter late_changes;
+  ChangeCounter changes;
   auto watcher = openStore();
   auto writer = openStore();
   ASSERT_TRUE(watcher && writer);
   ASSERT_TRUE(watcher->snapshot().ok());
 
-  ChangeCounter changes;
   ASSERT_TRUE(watcher->watch(changes.callback()).ok());
   Status twice = watcher->watch(changes.callback());
   EXPECT_FALSE(twice.ok());
@@ -404,15 +406,15 @@ TEST_F(EtcdStoreTest, WatchSeesAChangeFromAnotherStore) {
   ASSERT_TRUE(late);
   ASSERT_TRUE(late->snapshot().ok());
   ASSERT_TRUE(writer->putService(service("api", "10.96.0.11"), true).ok());
-  ChangeCounter late_changes;
   ASSERT_TRUE(late->watch(late_changes.callback()).ok());
   EXPECT_TRUE(late_changes.waitAbove(0, kWatchBound));
 }
 
 TEST_F(EtcdStoreTest, DestructorStopsTheWatchPromptly) {
+  // Before the stores: their watch threads call into it until they are destroyed.
+  ChangeCounter changes;
   auto store = openStore();
   ASSERT_TRUE(store);
-  ChangeCounter changes;
   ASSERT_TRUE(store->watch(changes.callback()).ok());
   auto deadline = Clock::now() + kWatchBound;
   while (store->watchConnects() == 0 && Clock::now() < deadline) {
@@ -444,6 +446,8 @@ TEST(EtcdStoreOpen, FailsClearlyWhenEtcdIsNotThere) {
 
 // Its own etcd: the test kills it.
 TEST(EtcdStoreRestart, WatchReconnectsAfterEtcdRestart) {
+  // Before the stores: their watch threads call into it until they are destroyed.
+  ChangeCounter changes;
   EtcdServer server;
   std::string error;
   ASSERT_TRUE(server.start(&error)) << error;
@@ -455,7 +459,6 @@ TEST(EtcdStoreRestart, WatchReconnectsAfterEtcdRestart) {
   options.max_backoff = milliseconds(300);
   auto watcher = EtcdStore::open(options);
   ASSERT_TRUE(watcher.ok()) << watcher.error().message;
-  ChangeCounter changes;
   ASSERT_TRUE((*watcher)->watch(changes.callback()).ok());
   auto deadline = Clock::now() + kWatchBound;
   while ((*watcher)->watchConnects() == 0 && Clock::now() < deadline) {
