@@ -34,9 +34,6 @@ static __always_inline bool sock6_is_v4_mapped(const struct bpf_sock_addr *ctx)
 	       ctx->user_ip6[2] == bpf_htonl(0x0000ffff);
 }
 
-/* Looks the destination up and picks a backend of the key's family. Returns the backend,
- * or NULL with *verdict set: SOCK_ALLOW for anything that is not a service (left untouched),
- * SOCK_DENY when the service cannot be served. Records the reverse translation. */
 /* True when the calling task's cgroup, or one above it, is in weft_bypass_v1. Checked only
  * for service addresses, so other traffic never pays for it. */
 static __always_inline bool sock_bypassed(void)
@@ -52,6 +49,9 @@ static __always_inline bool sock_bypassed(void)
 	return false;
 }
 
+/* Looks the destination up and picks a backend of the key's family. Returns the backend,
+ * or NULL with *verdict set: SOCK_ALLOW for anything that is not a service (left untouched),
+ * SOCK_DENY when the service cannot be served. Records the reverse translation. */
 static __always_inline const struct weft_backend *
 sock_select(struct bpf_sock_addr *ctx, const struct weft_svc_key *key, int *verdict)
 {

@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 #include <set>
+#include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 #include <linux/magic.h>
@@ -22,6 +24,24 @@ using BypassMap = TypedMap<__u64, __u32>;
 
 Result<BypassMap> openBypass(const std::string& maps_dir) {
   return BypassMap::openPinned(maps_dir + "/" + WEFT_MAP_BYPASS, WEFT_MAP_BYPASS);
+}
+
+// The pinned map and what it holds now.
+struct BypassState {
+  BypassMap map;
+  std::vector<std::pair<__u64, __u32>> entries;
+};
+
+Result<BypassState> readBypass(const std::string& maps_dir) {
+  auto map = openBypass(maps_dir);
+  if (!map) {
+    return map.error();
+  }
+  auto entries = map->entries();
+  if (!entries) {
+    return entries.error();
+  }
+  return BypassState{std::move(*map), std::move(*entries)};
 }
 
 }  // namespace
@@ -51,23 +71,19 @@ Status syncConfigBypass(const std::string& maps_dir, const std::vector<std::stri
     }
     wanted.insert(*id);
   }
-  auto map = openBypass(maps_dir);
-  if (!map) {
-    return map.error();
+  auto state = readBypass(maps_dir);
+  if (!state) {
+    return state.error();
   }
-  auto current = map->entries();
-  if (!current) {
-    return current.error();
-  }
-  for (const auto& [id, source] : *current) {
+  for (const auto& [id, source] : state->entries) {
     if (source == WEFT_BYPASS_CONFIG && !wanted.contains(id)) {
-      if (auto st = map->erase(id); !st) {
+      if (auto st = state->map.erase(id); !st) {
         return st;
       }
     }
   }
   for (uint64_t id : wanted) {
-    if (auto st = map->update(id, WEFT_BYPASS_CONFIG); !st) {
+    if (auto st = state->map.update(id, WEFT_BYPASS_CONFIG); !st) {
       return st;
     }
   }
@@ -93,15 +109,11 @@ Status removeBypass(const std::string& maps_dir, const std::string& path) {
   if (!id) {
     return id.error();
   }
-  auto map = openBypass(maps_dir);
-  if (!map) {
-    return map.error();
+  auto state = readBypass(maps_dir);
+  if (!state) {
+    return state.error();
   }
-  auto current = map->entries();
-  if (!current) {
-    return current.error();
-  }
-  for (const auto& [key, source] : *current) {
+  for (const auto& [key, source] : state->entries) {
     if (key != *id) {
       continue;
     }
@@ -111,22 +123,18 @@ Status removeBypass(const std::string& maps_dir, const std::string& path) {
                                    path),
                        EPERM);
     }
-    return map->erase(*id);
+    return state->map.erase(*id);
   }
   return makeError(fmt::format("cgroup: {} is not bypassed", path), ENOENT);
 }
 
 Result<std::vector<BypassEntry>> listBypass(const std::string& maps_dir) {
-  auto map = openBypass(maps_dir);
-  if (!map) {
-    return map.error();
-  }
-  auto current = map->entries();
-  if (!current) {
-    return current.error();
+  auto state = readBypass(maps_dir);
+  if (!state) {
+    return state.error();
   }
   std::vector<BypassEntry> out;
-  for (const auto& [id, source] : *current) {
+  for (const auto& [id, source] : state->entries) {
     out.push_back({id, source});
   }
   return out;

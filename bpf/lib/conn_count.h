@@ -5,6 +5,7 @@
 #define WEFT_BPF_LIB_CONN_COUNT_H
 
 #include "bpf/lib/maps.h"
+#include "bpf/lib/slots.h"
 
 /* Values from the kernel's TCP state enum, which the uapi headers do not export. */
 #define CONN_TCP_CLOSE 7
@@ -109,35 +110,23 @@ static __always_inline void conn_sockops(struct bpf_sock_ops *skops)
 
 /* Power of two choices: two distinct random slots of the active half, the one whose
  * backend has fewer established connections wins (the first on a tie, itself random).
- * Two slot and two counter lookups, whatever the backend count. */
-static __always_inline __u32 conn_least_index(const struct weft_svc_value *svc)
+ * Returns the chosen slot (NULL on a miss, which the caller reports): two slot and two
+ * counter lookups, whatever the backend count. */
+static __always_inline struct weft_slot_value *conn_least_slot(const struct weft_svc_value *svc)
 {
-	struct weft_slot_key key = {};
-	struct weft_slot_value *slot;
+	struct weft_slot_value *first, *second;
 	__u32 count = svc->count;
-	__u32 first, second;
-	__u64 first_load, second_load;
+	__u32 a, b;
 
-	first = bpf_get_prandom_u32() % count;
-	if (count < 2)
+	a = bpf_get_prandom_u32() % count;
+	first = slot_at(svc, a);
+	if (count < 2 || !first)
 		return first;
-	second = (first + 1 + bpf_get_prandom_u32() % (count - 1)) % count;
-
-	key.svc_id = svc->svc_id;
-	key.half = svc->half;
-	key.index = (__u16)first;
-	slot = bpf_map_lookup_elem(&weft_slot_v1, &key);
-	if (!slot)
-		return first; /* lb_select reports the miss */
-	first_load = conn_load(slot->backend_id);
-
-	key.index = (__u16)second;
-	slot = bpf_map_lookup_elem(&weft_slot_v1, &key);
-	if (!slot)
+	b = (a + 1 + bpf_get_prandom_u32() % (count - 1)) % count;
+	second = slot_at(svc, b);
+	if (!second)
 		return first;
-	second_load = conn_load(slot->backend_id);
-
-	return second_load < first_load ? second : first;
+	return conn_load(second->backend_id) < conn_load(first->backend_id) ? second : first;
 }
 
 #endif /* WEFT_BPF_LIB_CONN_COUNT_H */

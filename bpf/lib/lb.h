@@ -5,6 +5,7 @@
 
 #include "bpf/lib/conn_count.h"
 #include "bpf/lib/maps.h"
+#include "bpf/lib/slots.h"
 
 static __always_inline __u32 lb_round_robin_index(const struct weft_svc_value *svc)
 {
@@ -24,10 +25,8 @@ static __always_inline __u32 lb_round_robin_index(const struct weft_svc_value *s
 static __always_inline const struct weft_backend *
 lb_select(const struct weft_svc_value *svc, enum weft_reason *reason, __u32 *backend_id)
 {
-	struct weft_slot_key slot_key = {};
 	struct weft_slot_value *slot;
 	struct weft_backend *backend;
-	__u32 index;
 
 	if (svc->count == 0) {
 		*reason = WEFT_R_NO_BACKEND;
@@ -37,16 +36,11 @@ lb_select(const struct weft_svc_value *svc, enum weft_reason *reason, __u32 *bac
 	/* Weighted services repeat each backend over slots in proportion to its weight, laid out
 	 * so that taking the slots in turn is a smooth weighted round robin. */
 	if (svc->algo == WEFT_LB_ROUND_ROBIN || svc->algo == WEFT_LB_WEIGHTED)
-		index = lb_round_robin_index(svc);
+		slot = slot_at(svc, lb_round_robin_index(svc));
 	else if (svc->algo == WEFT_LB_LEAST_CONN)
-		index = conn_least_index(svc);
+		slot = conn_least_slot(svc);
 	else
-		index = bpf_get_prandom_u32() % svc->count;
-
-	slot_key.svc_id = svc->svc_id;
-	slot_key.index = (__u16)index;
-	slot_key.half = svc->half;
-	slot = bpf_map_lookup_elem(&weft_slot_v1, &slot_key);
+		slot = slot_at(svc, bpf_get_prandom_u32() % svc->count);
 	if (!slot) {
 		*reason = WEFT_R_SLOT_MISS;
 		return NULL;
