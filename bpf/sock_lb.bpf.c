@@ -60,7 +60,7 @@ sock_select(struct bpf_sock_addr *ctx, const struct weft_svc_key *key, int *verd
 	enum weft_reason reason = WEFT_R_LB_OK;
 	__u32 backend_id = 0;
 
-	svc = bpf_map_lookup_elem(&weft_svc_v1, key);
+	svc = bpf_map_lookup_elem(&weft_svc_v2, key);
 	if (!svc) {
 		stats_count(WEFT_R_NOT_SERVICE);
 		*verdict = SOCK_ALLOW;
@@ -72,7 +72,7 @@ sock_select(struct bpf_sock_addr *ctx, const struct weft_svc_key *key, int *verd
 		return NULL;
 	}
 
-	backend = lb_select(svc, &reason, &backend_id);
+	backend = lb_select(ctx, svc, &reason, &backend_id);
 	if (backend && backend->family != key->family) {
 		backend = NULL;
 		reason = WEFT_R_FAMILY_MISMATCH;

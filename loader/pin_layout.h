@@ -6,15 +6,19 @@
 #include <string>
 #include <string_view>
 
+#include "maps/weft_maps.h"
+
 #include "userspace/common/result.h"
 
 namespace weft {
 
-// The names of every map and program weft pins. Cleanup removes these and nothing else.
-inline constexpr std::array<std::string_view, 11> kMapNames = {
-    "weft_meta",     "weft_svc_v1",    "weft_slot_v1",   "weft_be_v1",
-    "weft_rr_v1",    "weft_revnat_v1", "weft_stats_v1",  "weft_svcinfo_v1",
-    "weft_conns_v1", "weft_skconn_v1", "weft_bypass_v1",
+// The names of every map and program weft pins, and of maps earlier layouts pinned. Cleanup
+// removes these and nothing else.
+inline constexpr std::array<std::string_view, 15> kMapNames = {
+    WEFT_MAP_META,   WEFT_MAP_SVC,    WEFT_MAP_SLOT,     WEFT_MAP_BACKEND,  WEFT_MAP_RR,
+    WEFT_MAP_REVNAT, WEFT_MAP_STATS,  WEFT_MAP_SVC_INFO, WEFT_MAP_CONNS,    WEFT_MAP_SK_CONN,
+    WEFT_MAP_BYPASS, WEFT_MAP_MAGLEV, WEFT_MAP_MEMBER,   WEFT_MAP_AFFINITY,
+    "weft_svc_v1",  // retired: layout before the Maglev and affinity fields
 };
 inline constexpr std::array<std::string_view, 9> kProgramNames = {
     "weft_connect4", "weft_connect6", "weft_sendmsg4", "weft_sendmsg6", "weft_recvmsg4",

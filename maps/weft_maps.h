@@ -14,11 +14,11 @@
 
 /* Bumped whenever a key or value below changes shape. Map names carry the same
  * number as a suffix so that an old pin is never reused with a new layout. */
-#define WEFT_LAYOUT_VERSION 1
+#define WEFT_LAYOUT_VERSION 2
 #define WEFT_META_MAGIC 0x77656674 /* "weft" */
 
 #define WEFT_MAP_META "weft_meta"
-#define WEFT_MAP_SVC "weft_svc_v1"
+#define WEFT_MAP_SVC "weft_svc_v2"
 #define WEFT_MAP_SLOT "weft_slot_v1"
 #define WEFT_MAP_BACKEND "weft_be_v1"
 #define WEFT_MAP_RR "weft_rr_v1"
@@ -28,6 +28,9 @@
 #define WEFT_MAP_CONNS "weft_conns_v1"
 #define WEFT_MAP_SK_CONN "weft_skconn_v1"
 #define WEFT_MAP_BYPASS "weft_bypass_v1"
+#define WEFT_MAP_MAGLEV "weft_maglev_v1"
+#define WEFT_MAP_MEMBER "weft_member_v1"
+#define WEFT_MAP_AFFINITY "weft_affinity_v1"
 
 #define WEFT_MAX_SERVICES 65536
 /* Backends and slots use memory only as they are filled (no-prealloc hashes), so the bounds
@@ -37,6 +40,19 @@
 #define WEFT_MAX_SLOTS_PER_SVC 1024
 #define WEFT_MAX_SLOTS 1048576
 #define WEFT_MAX_REVNAT 262144
+/* (service, backend) pairs: every backend of every service, drained ones included. */
+#define WEFT_MAX_MEMBERS WEFT_MAX_SLOTS
+/* Maglev table slots over all consistent-hash services (no-prealloc, so a bound, not a cost):
+ * 256 services at the default size. */
+#define WEFT_MAX_MAGLEV_SLOTS 4194304
+#define WEFT_MAX_AFFINITY 262144
+
+/* Maglev table sizes: primes, so that every skip walks all slots. The default holds up to 163
+ * backends at 100 slots each; the controller grows a table along a fixed ladder of primes when
+ * a service has more, so hosts that share a registry still build the same table. */
+#define WEFT_MAGLEV_DEFAULT_SIZE 16381
+#define WEFT_MAGLEV_MIN_SIZE 251
+#define WEFT_MAGLEV_MAX_SIZE 131071
 
 /* Address families as the kernel numbers them (AF_INET, AF_INET6). */
 #define WEFT_AF_INET 2
@@ -48,7 +64,8 @@
 /* Balancing algorithms. The values are ABI: they live in pinned maps. Weighted
  * services take their slots in turn, like round robin; the controller repeats each backend
  * over the slots in proportion to its weight. Least-connection picks the less loaded of two
- * random slots by the counts in weft_conns_v1. Maglev is reserved. */
+ * random slots by the counts in weft_conns_v1. Maglev hashes the client (see weft_svc_value) into
+ * the service's table in weft_maglev_v1. */
 enum weft_lb_algo {
 	WEFT_LB_RANDOM = 0,
 	WEFT_LB_ROUND_ROBIN = 1,
@@ -58,8 +75,9 @@ enum weft_lb_algo {
 	WEFT_LB_ALGO_MAX,
 };
 
-/* Per-backend state bits; the controller only places usable backends in slots,
- * the bits let later features (drain, circuit breaker) keep a backend known. */
+/* Per-backend state bits. weft_be_v1 holds WEFT_BE_ACTIVE; weft_member_v1 says, per service,
+ * whether a backend takes new connections (ACTIVE) or only keeps its established ones
+ * (DRAINING). The controller only places ACTIVE members in slots and Maglev tables. */
 enum weft_backend_state {
 	WEFT_BE_ACTIVE = 1 << 0,
 	WEFT_BE_DRAINING = 1 << 1,
@@ -91,7 +109,7 @@ struct weft_meta {
 };
 WEFT_STATIC_ASSERT(sizeof(struct weft_meta) == 16, "weft_meta layout");
 
-/* weft_svc_v1, HASH (no prealloc, so readers never see a recycled element):
+/* weft_svc_v2, HASH (no prealloc, so readers never see a recycled element):
  * (virtual IP, port, protocol) -> service. IPv4 addresses sit in addr[0]; the
  * other words are zero. Ports and addresses are in network byte order. */
 struct weft_svc_key {
@@ -104,16 +122,26 @@ WEFT_STATIC_ASSERT(sizeof(struct weft_svc_key) == 20, "weft_svc_key layout");
 
 /* The backend set is double-buffered: slots of `half` 0 and 1. The controller
  * fills the inactive half, then replaces this value in one update, so a connect
- * sees either the old set or the new one. */
+ * sees either the old set or the new one.
+ *
+ * The client of a connect, for Maglev and session affinity, is the socket's bound source
+ * address when it has one (and its bound port too under WEFT_SVC_F_HASH_PORT); otherwise the
+ * client's network namespace (one per pod or container), and under WEFT_SVC_F_HASH_PORT the
+ * socket itself. A cgroup connect hook runs before the kernel picks a source address, so an
+ * unbound socket has none to hash. */
+#define WEFT_SVC_F_HASH_PORT (1u << 0) /* Maglev key: client address and port */
 struct weft_svc_value {
 	__u32 svc_id;
 	__u16 count; /* backends in the active half; 0 means refuse */
 	__u8 half;
-	__u8 algo; /* enum weft_lb_algo */
-	__u32 flags;
-	__u32 generation; /* bumped on every flip; for operators */
+	__u8 algo;	   /* enum weft_lb_algo */
+	__u32 flags;	   /* WEFT_SVC_F_* */
+	__u32 generation;  /* bumped on every flip; for operators */
+	__u32 maglev_size; /* entries of the service's table in weft_maglev_v1; 0 unless Maglev */
+	__u32 affinity_timeout_s; /* session affinity idle timeout in seconds; 0 = off */
+	__u32 pad[2];
 };
-WEFT_STATIC_ASSERT(sizeof(struct weft_svc_value) == 16, "weft_svc_value layout");
+WEFT_STATIC_ASSERT(sizeof(struct weft_svc_value) == 32, "weft_svc_value layout");
 
 /* weft_slot_v1, HASH: (service, half, index) -> backend. */
 struct weft_slot_key {
@@ -204,5 +232,51 @@ WEFT_STATIC_ASSERT(sizeof(struct weft_sk_conn) == 8, "weft_sk_conn layout");
 #define WEFT_BYPASS_MAX_DEPTH 16
 #define WEFT_BYPASS_CONFIG 1  /* from the agent's config file; the agent reconciles these */
 #define WEFT_BYPASS_COMMAND 2 /* added by weftctl; the agent leaves these alone */
+
+/* weft_maglev_v1, HASH: (service, index) -> backend id, index < the service's maglev_size.
+ * Written in place: a backend change rewrites only the slots whose owner changed; a new
+ * backend is in weft_be_v1 before a slot names it, and a leaving one stays there until no
+ * slot does. */
+struct weft_maglev_key {
+	__u32 svc_id;
+	__u32 index;
+};
+WEFT_STATIC_ASSERT(sizeof(struct weft_maglev_key) == 8, "weft_maglev_key layout");
+
+/* weft_member_v1, HASH: (service, backend) -> WEFT_BE_ACTIVE or WEFT_BE_DRAINING. Lets session
+ * affinity check that a remembered backend still serves the service, and operators see which
+ * drained backends still hold connections (weft_conns_v1). */
+struct weft_member_key {
+	__u32 svc_id;
+	__u32 backend_id;
+};
+WEFT_STATIC_ASSERT(sizeof(struct weft_member_key) == 8, "weft_member_key layout");
+
+struct weft_member {
+	__u8 state; /* enum weft_backend_state bits */
+	__u8 pad[3];
+};
+WEFT_STATIC_ASSERT(sizeof(struct weft_member) == 4, "weft_member layout");
+
+/* weft_affinity_v1, LRU_HASH: (service, client) -> the backend the client was last sent to.
+ * Kept while the client connects again within the service's timeout and the backend is an
+ * ACTIVE member; otherwise the algorithm picks again and the entry is replaced. */
+#define WEFT_CLIENT_ADDR4 1 /* client[0]: bound IPv4 source address */
+#define WEFT_CLIENT_ADDR6 2 /* client[0..3]: bound IPv6 source address */
+#define WEFT_CLIENT_NETNS 3 /* client[0..1]: network namespace cookie (unbound socket) */
+struct weft_affinity_key {
+	__u32 svc_id;
+	__u8 client_kind; /* WEFT_CLIENT_* */
+	__u8 pad[3];
+	__u32 client[4];
+};
+WEFT_STATIC_ASSERT(sizeof(struct weft_affinity_key) == 24, "weft_affinity_key layout");
+
+struct weft_affinity_value {
+	__u64 last_used_ns; /* bpf_ktime_get_ns() of the last connect that used it */
+	__u32 backend_id;
+	__u32 pad;
+};
+WEFT_STATIC_ASSERT(sizeof(struct weft_affinity_value) == 16, "weft_affinity_value layout");
 
 #endif /* WEFT_MAPS_H */

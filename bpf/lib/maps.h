@@ -26,7 +26,7 @@ struct {
 	__type(key, struct weft_svc_key);
 	__type(value, struct weft_svc_value);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} weft_svc_v1 SEC(".maps");
+} weft_svc_v2 SEC(".maps");
 
 /* Slots and backends are no-prealloc too: memory follows use, not the bounds. */
 struct {
@@ -106,5 +106,33 @@ struct {
 	__type(value, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } weft_bypass_v1 SEC(".maps");
+
+/* Written in place slot by slot; no-prealloc for the same reason as the slots. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, WEFT_MAX_MAGLEV_SLOTS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct weft_maglev_key);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} weft_maglev_v1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, WEFT_MAX_MEMBERS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct weft_member_key);
+	__type(value, struct weft_member);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} weft_member_v1 SEC(".maps");
+
+/* LRU: clients that stopped connecting age out without the agent sweeping. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, WEFT_MAX_AFFINITY);
+	__type(key, struct weft_affinity_key);
+	__type(value, struct weft_affinity_value);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} weft_affinity_v1 SEC(".maps");
 
 #endif /* WEFT_BPF_LIB_MAPS_H */

@@ -248,7 +248,7 @@ TEST(ConfigParserTest, RejectsUnknownKeysAnywhere) {
     weight: 3
 )"),
                  "services[0].weight: unknown key (expected one of: name, vip, port, protocol, "
-                 "algorithm, backends)");
+                 "algorithm, maglev_table_size, hash_key, affinity_timeout_seconds, backends)");
   expectRejected(withService(R"(  - name: web
     vip: 10.96.0.10
     port: 80
@@ -368,10 +368,10 @@ TEST(ConfigParserTest, RejectsBadEnumerations) {
   expectRejected(withService(R"(  - name: web
     vip: 10.96.0.10
     port: 80
-    algorithm: maglev
+    algorithm: ring_hash
 )"),
-                 "services[0].algorithm: \"maglev\" is not one of round_robin, random, weighted, "
-                 "least_conn");
+                 "services[0].algorithm: \"ring_hash\" is not one of round_robin, random, "
+                 "weighted, least_conn, maglev");
   expectRejected(withService(kWeb, "log_level: verbose\n"),
                  "log_level: \"verbose\" is not one of debug, info, warn, error");
 }

@@ -146,7 +146,7 @@ TEST_F(ControllerAdoptTest, RejectsValuesItWouldNeverWrite) {
   Controller restarted(store_);
   auto st = restarted.adopt();
   ASSERT_FALSE(st.ok());
-  EXPECT_NE(st.error().message.find("map weft_svc_v1: service 10.96.0.10:80/tcp has an invalid "
+  EXPECT_NE(st.error().message.find("map weft_svc_v2: service 10.96.0.10:80/tcp has an invalid "
                                     "value (svc_id 1, half 3, count 0)"),
             std::string::npos)
       << st.error().message;

@@ -24,17 +24,19 @@ TEST_F(ControllerTest, AddsServiceBackendsThenSlotsThenValue) {
 
   EXPECT_EQ(sum.services_added, 1u);
   EXPECT_EQ(sum.backends_added, 2u);
-  EXPECT_EQ(sum.map_writes, 6u);
+  EXPECT_EQ(sum.map_writes, 8u);
   const auto& ops = store_.ops();
-  ASSERT_EQ(ops.size(), 6u) << opsText(ops);
+  ASSERT_EQ(ops.size(), 8u) << opsText(ops);
   EXPECT_EQ(ops[0].kind, OpKind::kPutBackend);
   EXPECT_EQ(ops[1].kind, OpKind::kPutBackend);
-  EXPECT_EQ(ops[2].kind, OpKind::kPutSlot);
-  EXPECT_EQ(ops[3].kind, OpKind::kPutSlot);
-  EXPECT_EQ(ops[4].kind, OpKind::kPutServiceInfo);
-  EXPECT_EQ(ops[5].kind, OpKind::kPutService);
-  EXPECT_EQ(ops[2].half, 0);
-  EXPECT_EQ(ops[3].half, 0);
+  EXPECT_EQ(ops[2].kind, OpKind::kPutMember);
+  EXPECT_EQ(ops[3].kind, OpKind::kPutMember);
+  EXPECT_EQ(ops[4].kind, OpKind::kPutSlot);
+  EXPECT_EQ(ops[5].kind, OpKind::kPutSlot);
+  EXPECT_EQ(ops[6].kind, OpKind::kPutServiceInfo);
+  EXPECT_EQ(ops[7].kind, OpKind::kPutService);
+  EXPECT_EQ(ops[4].half, 0);
+  EXPECT_EQ(ops[5].half, 0);
 
   weft_svc_value value = valueOf(web);
   EXPECT_EQ(value.svc_id, 1u);
@@ -87,10 +89,14 @@ TEST_F(ControllerTest, ChangeWritesInactiveHalfThenFlips) {
   EXPECT_EQ(sum.backends_added, 1u);
   EXPECT_EQ(sum.backends_removed, 0u);
 
-  // The flip is the last write; every slot write before it went to half 1, none to half 0.
+  // The flip follows every slot write, all to half 1, none to half 0; only the member that
+  // left is deleted after it.
   const auto& ops = store_.ops();
   size_t flip = indexOf(OpKind::kPutService);
-  ASSERT_EQ(flip, ops.size() - 1) << opsText(ops);
+  ASSERT_EQ(flip, ops.size() - 2) << opsText(ops);
+  EXPECT_EQ(ops.back().kind, OpKind::kEraseMember);
+  EXPECT_EQ(ops.back().backend_id, ctl_.backendId(b, WEFT_PROTO_TCP));
+  EXPECT_LT(indexOf(OpKind::kPutMember), indexOf(OpKind::kPutSlot));
   EXPECT_LT(indexOf(OpKind::kPutBackend), indexOf(OpKind::kPutSlot));
   EXPECT_EQ(countOf(OpKind::kPutSlot), 2u);
   for (const Op& op : ops) {
@@ -128,13 +134,15 @@ TEST_F(ControllerTest, StaleSlotsAndBackendsGoWhenTheHalfIsWrittenAgain) {
   web.backends = {a};
   ApplySummary sum = applyOk({web});
   const auto& ops = store_.ops();
-  ASSERT_EQ(ops.size(), 3u) << opsText(ops);
+  ASSERT_EQ(ops.size(), 4u) << opsText(ops);
   EXPECT_EQ(ops[0].kind, OpKind::kEraseSlot);
   EXPECT_EQ(ops[0].half, 0);
-  EXPECT_EQ(ops[0].index, 1);
+  EXPECT_EQ(ops[0].index, 1u);
   EXPECT_EQ(ops[1].kind, OpKind::kPutService);
-  EXPECT_EQ(ops[2].kind, OpKind::kEraseBackend);
-  EXPECT_EQ(ops[2].id, b_id);
+  EXPECT_EQ(ops[2].kind, OpKind::kEraseMember);
+  EXPECT_EQ(ops[2].backend_id, c_id);
+  EXPECT_EQ(ops[3].kind, OpKind::kEraseBackend);
+  EXPECT_EQ(ops[3].id, b_id);
   EXPECT_EQ(sum.backends_removed, 1u);
 
   EXPECT_EQ(valueOf(web).half, 0);
@@ -211,8 +219,10 @@ TEST_F(ControllerTest, RemovesValueFirstThenSlotsNameCounterAndBackends) {
   size_t rr = indexOf(OpKind::kResetRoundRobin);
   size_t first_backend = indexOf(OpKind::kEraseBackend);
   for (size_t i = 1; i < info; ++i) {
-    EXPECT_EQ(ops[i].kind, OpKind::kEraseSlot) << opsText(ops);
+    EXPECT_TRUE(ops[i].kind == OpKind::kEraseSlot || ops[i].kind == OpKind::kEraseMember)
+        << opsText(ops);
   }
+  EXPECT_EQ(store_.memberCount(), 1u);
   EXPECT_LT(info, rr);
   EXPECT_LT(rr, first_backend);
   EXPECT_EQ(countOf(OpKind::kEraseBackend), 2u);
@@ -370,7 +380,7 @@ TEST_F(ControllerTest, RejectsInvalidServicesWithoutWriting) {
   }
   r = ctl_.apply({big});
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.error().message.find("1025 backends; at most 1024"), std::string::npos);
+  EXPECT_NE(r.error().message.find("1025 active backends; at most 1024"), std::string::npos);
 
   EXPECT_TRUE(store_.ops().empty()) << opsText(store_.ops());
 }

@@ -138,8 +138,9 @@ class ControllerFixture : public ::testing::Test {
     return view;
   }
 
-  // After any write: every active slot exists, every slot names an existing backend, and no
-  // service whose value a reader may hold saw its active backend list change under it.
+  // After any write: every active slot and Maglev slot exists, every slot and member names an
+  // existing backend, and no service whose value a reader may hold saw its active backend list
+  // change under it.
   void checkReaders(const Op& op) {
     if (!check_readers_) {
       return;
@@ -157,6 +158,24 @@ class ControllerFixture : public ::testing::Test {
       if (before != snapshot_.end() && before->second.first == entry.first &&
           before->second.second != entry.second) {
         violations_.push_back(where + key + " active half changed without a flip");
+      }
+    }
+    auto services = store_.listServices();
+    for (const auto& [key, value] : *services) {
+      for (uint32_t i = 0; i < value.maglev_size; ++i) {
+        auto id = store_.maglevSlot(value.svc_id, i);
+        if (!id || !store_.backend(*id)) {
+          violations_.push_back(where + formatServiceKey(key) + " maglev slot " +
+                                std::to_string(i) + " is missing or names a missing backend");
+          break;
+        }
+      }
+    }
+    auto members = store_.listMembers();
+    for (const auto& [key, value] : *members) {
+      if (!store_.backend(key.backend_id)) {
+        violations_.push_back(where + "member of svc " + std::to_string(key.svc_id) +
+                              " names missing backend " + std::to_string(key.backend_id));
       }
     }
     auto slots = store_.listSlots();

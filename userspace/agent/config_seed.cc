@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <tuple>
 
 namespace weft {
 namespace {
@@ -23,6 +24,9 @@ registry::Service toService(const ServiceConfig& config) {
   service.ports = {{"", config.port, config.protocol}};
   service.labels = {{kSourceLabel, kSourceConfig}};
   service.algorithm = config.algorithm;
+  service.maglev_table_size = config.maglev_table_size;
+  service.hash_key = config.hash_key;
+  service.affinity_timeout_seconds = config.affinity_timeout_s;
   service.vip = config.vip;
   return service;
 }
@@ -120,8 +124,11 @@ Status declareConfigServices(registry::Registry& registry,
       }
       it = stored.end();
     }
-    if (it != stored.end() && it->second->algorithm == service.algorithm &&
-        it->second->labels == service.labels) {
+    auto balancing = [](const registry::Service& s) {
+      return std::tie(s.algorithm, s.maglev_table_size, s.hash_key, s.affinity_timeout_seconds,
+                      s.labels);
+    };
+    if (it != stored.end() && balancing(*it->second) == balancing(service)) {
       continue;  // unchanged: writing would only wake every watcher
     }
     write.push_back(std::move(service));

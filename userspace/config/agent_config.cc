@@ -14,10 +14,14 @@ constexpr std::pair<uint8_t, const char*> kProtocols[] = {
 
 // Only the algorithms the data path implements today are accepted.
 constexpr std::pair<weft_lb_algo, const char*> kAlgorithms[] = {
-    {WEFT_LB_ROUND_ROBIN, "round_robin"},
-    {WEFT_LB_RANDOM, "random"},
-    {WEFT_LB_WEIGHTED, "weighted"},
-    {WEFT_LB_LEAST_CONN, "least_conn"},
+    {WEFT_LB_ROUND_ROBIN, "round_robin"}, {WEFT_LB_RANDOM, "random"},
+    {WEFT_LB_WEIGHTED, "weighted"},       {WEFT_LB_LEAST_CONN, "least_conn"},
+    {WEFT_LB_MAGLEV, "maglev"},
+};
+
+constexpr std::pair<HashKey, const char*> kHashKeys[] = {
+    {HashKey::kClientAddr, "client_addr"},
+    {HashKey::kClientAddrPort, "client_addr_port"},
 };
 
 constexpr std::pair<log::Level, const char*> kLevels[] = {
@@ -56,6 +60,9 @@ const char* protocolName(uint8_t protocol) {
 const char* algorithmName(weft_lb_algo algorithm) {
   return nameOf(kAlgorithms, algorithm);
 }
+const char* hashKeyName(HashKey key) {
+  return nameOf(kHashKeys, key);
+}
 const char* logLevelName(log::Level level) {
   return nameOf(kLevels, level);
 }
@@ -65,6 +72,9 @@ bool protocolFromName(std::string_view text, uint8_t* out) {
 }
 bool algorithmFromName(std::string_view text, weft_lb_algo* out) {
   return valueOf(kAlgorithms, text, out);
+}
+bool hashKeyFromName(std::string_view text, HashKey* out) {
+  return valueOf(kHashKeys, text, out);
 }
 bool logLevelFromName(std::string_view text, log::Level* out) {
   return valueOf(kLevels, text, out);

@@ -22,9 +22,16 @@ struct BackendConfig {
   // Relative share under the weighted algorithm, 1..65535; the others ignore it. (An endpoint
   // of weight 0 is drained and never reaches the data path.)
   uint32_t weight = 100;
+  // Keeps its established connections and takes no new ones; the maps keep it as a draining
+  // member of the service so operators can watch its active count fall to zero.
+  bool draining = false;
 
   bool operator==(const BackendConfig&) const = default;
 };
+
+// What Maglev hashes to pick a backend (see weft_svc_value in maps/weft_maps.h for what "client"
+// means at a connect hook).
+enum class HashKey : uint8_t { kClientAddr, kClientAddrPort };
 
 struct ServiceConfig {
   std::string name;  // DNS label, unique within the config
@@ -33,6 +40,13 @@ struct ServiceConfig {
   uint8_t protocol = WEFT_PROTO_TCP;  // WEFT_PROTO_TCP or WEFT_PROTO_UDP
   weft_lb_algo algorithm = WEFT_LB_ROUND_ROBIN;
   std::vector<BackendConfig> backends;  // in slot order; may be empty
+  // Maglev only: table size, a prime in [WEFT_MAGLEV_MIN_SIZE, WEFT_MAGLEV_MAX_SIZE]; 0 means
+  // WEFT_MAGLEV_DEFAULT_SIZE. The controller grows it when backends need more room.
+  uint32_t maglev_table_size = 0;
+  HashKey hash_key = HashKey::kClientAddr;
+  // Session affinity: a client keeps its backend while it connects again within this many
+  // seconds and the backend stays usable; 0 turns it off. At most 86400.
+  uint32_t affinity_timeout_s = 0;
 
   bool operator==(const ServiceConfig&) const = default;
 };
@@ -87,11 +101,13 @@ struct AgentConfig {
 // weftctl output and writing a config back out. Unknown values give "unknown".
 const char* protocolName(uint8_t protocol);
 const char* algorithmName(weft_lb_algo algorithm);
+const char* hashKeyName(HashKey key);
 const char* logLevelName(log::Level level);
 
 // The inverse; false when `text` is not one of the names the config accepts.
 bool protocolFromName(std::string_view text, uint8_t* out);
 bool algorithmFromName(std::string_view text, weft_lb_algo* out);
+bool hashKeyFromName(std::string_view text, HashKey* out);
 bool logLevelFromName(std::string_view text, log::Level* out);
 
 }  // namespace weft

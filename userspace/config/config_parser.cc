@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <initializer_list>
 #include <map>
@@ -94,6 +95,8 @@ class ConfigReader {
   Status readVipRanges(const YAML::Node& node, std::vector<Cidr>* out);
   Status readService(const YAML::Node& node, const std::string& path, ServiceConfig* out);
   Status readBackend(const YAML::Node& node, const std::string& path, BackendConfig* out);
+  // maglev_table_size, hash_key and affinity_timeout_seconds; value rules are the validator's.
+  Status readBalancing(const YAML::Node& node, const std::string& path, ServiceConfig* out);
   Status readOptionalString(const YAML::Node& map, const std::string& path, const char* key,
                             std::string* out);
   Status readRegistry(const YAML::Node& node, RegistryConfig* out);
@@ -253,9 +256,41 @@ Status ConfigReader::readBackend(const YAML::Node& node, const std::string& path
   return readPort(*port, path + ".port", &out->port);
 }
 
+Status ConfigReader::readBalancing(const YAML::Node& node, const std::string& path,
+                                   ServiceConfig* out) {
+  uint64_t value = 0;
+  if (auto size = field(node, "maglev_table_size")) {
+    if (auto st = readInteger(*size, path + ".maglev_table_size", 0, UINT32_MAX, &value); !st) {
+      return st;
+    }
+    out->maglev_table_size = static_cast<uint32_t>(value);
+  }
+  if (auto key = field(node, "hash_key")) {
+    std::string text;
+    if (auto st = readString(*key, path + ".hash_key", &text); !st) {
+      return st;
+    }
+    if (!hashKeyFromName(text, &out->hash_key)) {
+      return fail(path + ".hash_key", *key,
+                  fmt::format("\"{}\" is not one of client_addr, client_addr_port", text));
+    }
+  }
+  if (auto timeout = field(node, "affinity_timeout_seconds")) {
+    if (auto st = readInteger(*timeout, path + ".affinity_timeout_seconds", 0,
+                              kMaxAffinityTimeoutSeconds, &value);
+        !st) {
+      return st;
+    }
+    out->affinity_timeout_s = static_cast<uint32_t>(value);
+  }
+  return {};
+}
+
 Status ConfigReader::readService(const YAML::Node& node, const std::string& path,
                                  ServiceConfig* out) {
-  auto st = expectMap(node, path, {"name", "vip", "port", "protocol", "algorithm", "backends"});
+  auto st = expectMap(node, path,
+                      {"name", "vip", "port", "protocol", "algorithm", "maglev_table_size",
+                       "hash_key", "affinity_timeout_seconds", "backends"});
   if (!st) {
     return st;
   }
@@ -297,10 +332,14 @@ Status ConfigReader::readService(const YAML::Node& node, const std::string& path
       return st;
     }
     if (!algorithmFromName(text, &out->algorithm)) {
-      return fail(
-          path + ".algorithm", *algorithm,
-          fmt::format("\"{}\" is not one of round_robin, random, weighted, least_conn", text));
+      return fail(path + ".algorithm", *algorithm,
+                  fmt::format("\"{}\" is not one of round_robin, random, weighted, least_conn, "
+                              "maglev",
+                              text));
     }
+  }
+  if (st = readBalancing(node, path, out); !st) {
+    return st;
   }
 
   auto backends = field(node, "backends");

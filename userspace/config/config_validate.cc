@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "userspace/lb/maglev.h"
+
 namespace weft {
 namespace {
 
@@ -103,7 +105,47 @@ std::optional<ConfigProblem> checkBackends(const std::string& path, const Servic
   return std::nullopt;
 }
 
+std::optional<ConfigProblem> checkBalancing(const std::string& path, const ServiceConfig& svc) {
+  if (svc.algorithm != WEFT_LB_ROUND_ROBIN && svc.algorithm != WEFT_LB_RANDOM &&
+      svc.algorithm != WEFT_LB_WEIGHTED && svc.algorithm != WEFT_LB_LEAST_CONN &&
+      svc.algorithm != WEFT_LB_MAGLEV) {
+    return problem(path + ".algorithm",
+                   fmt::format("{} is not round_robin, random, weighted, least_conn or maglev",
+                               static_cast<int>(svc.algorithm)));
+  }
+  if (svc.algorithm == WEFT_LB_LEAST_CONN && svc.protocol == WEFT_PROTO_UDP) {
+    return problem(path + ".algorithm", leastConnUdpProblem(svc.name, svc.port));
+  }
+  if (std::string p = maglevTableSizeProblem(svc.maglev_table_size); !p.empty()) {
+    return problem(path + ".maglev_table_size", p);
+  }
+  if (svc.hash_key != HashKey::kClientAddr && svc.hash_key != HashKey::kClientAddrPort) {
+    return problem(path + ".hash_key", fmt::format("{} is not client_addr or client_addr_port",
+                                                   static_cast<int>(svc.hash_key)));
+  }
+  if (svc.affinity_timeout_s > kMaxAffinityTimeoutSeconds) {
+    return problem(
+        path + ".affinity_timeout_seconds",
+        fmt::format("{} is not in 0..{}", svc.affinity_timeout_s, kMaxAffinityTimeoutSeconds));
+  }
+  return std::nullopt;
+}
+
 }  // namespace
+
+std::string maglevTableSizeProblem(uint32_t size) {
+  if (size == 0 ||
+      (size >= WEFT_MAGLEV_MIN_SIZE && size <= WEFT_MAGLEV_MAX_SIZE && lb::isPrime(size))) {
+    return "";
+  }
+  return fmt::format("{} is not a prime in {}..{} (0 picks the default {})", size,
+                     WEFT_MAGLEV_MIN_SIZE, WEFT_MAGLEV_MAX_SIZE, WEFT_MAGLEV_DEFAULT_SIZE);
+}
+
+std::string leastConnUdpProblem(std::string_view service, uint16_t port) {
+  return fmt::format("least_conn counts TCP connections; service \"{}\" port {} is udp", service,
+                     port);
+}
 
 bool isDnsLabel(std::string_view name) {
   auto allowed = [](char c) {
@@ -164,11 +206,8 @@ std::optional<ConfigProblem> findConfigProblem(const AgentConfig& config) {
     if (svc.protocol != WEFT_PROTO_TCP && svc.protocol != WEFT_PROTO_UDP) {
       return problem(path + ".protocol", fmt::format("{} is not tcp or udp", svc.protocol));
     }
-    if (svc.algorithm != WEFT_LB_ROUND_ROBIN && svc.algorithm != WEFT_LB_RANDOM &&
-        svc.algorithm != WEFT_LB_WEIGHTED && svc.algorithm != WEFT_LB_LEAST_CONN) {
-      return problem(path + ".algorithm",
-                     fmt::format("{} is not round_robin, random, weighted or least_conn",
-                                 static_cast<int>(svc.algorithm)));
+    if (auto p = checkBalancing(path, svc)) {
+      return p;
     }
 
     auto key = std::make_tuple(svc.vip, svc.port, svc.protocol);

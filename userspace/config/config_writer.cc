@@ -14,6 +14,17 @@ void writeService(YAML::Emitter& out, const ServiceConfig& svc) {
   out << YAML::Key << "port" << YAML::Value << svc.port;
   out << YAML::Key << "protocol" << YAML::Value << protocolName(svc.protocol);
   out << YAML::Key << "algorithm" << YAML::Value << algorithmName(svc.algorithm);
+  // Defaults are left out, so files written before these keys existed read the same.
+  const ServiceConfig defaults;
+  if (svc.maglev_table_size != defaults.maglev_table_size) {
+    out << YAML::Key << "maglev_table_size" << YAML::Value << svc.maglev_table_size;
+  }
+  if (svc.hash_key != defaults.hash_key) {
+    out << YAML::Key << "hash_key" << YAML::Value << hashKeyName(svc.hash_key);
+  }
+  if (svc.affinity_timeout_s != defaults.affinity_timeout_s) {
+    out << YAML::Key << "affinity_timeout_seconds" << YAML::Value << svc.affinity_timeout_s;
+  }
 
   out << YAML::Key << "backends" << YAML::Value << YAML::BeginSeq;
   for (const BackendConfig& be : svc.backends) {

@@ -33,6 +33,12 @@ Result<std::unique_ptr<BpfMapStore>> BpfMapStore::open(const std::string& maps_d
   if (st = openInto(maps_dir, WEFT_MAP_SVC_INFO, &store->info_); !st) {
     return st.error();
   }
+  if (st = openInto(maps_dir, WEFT_MAP_MAGLEV, &store->maglev_); !st) {
+    return st.error();
+  }
+  if (st = openInto(maps_dir, WEFT_MAP_MEMBER, &store->member_); !st) {
+    return st.error();
+  }
   if (st = openInto(maps_dir, WEFT_MAP_RR, &store->rr_); !st) {
     return st.error();
   }
@@ -91,6 +97,30 @@ Status BpfMapStore::putServiceInfo(uint32_t svc_id, const weft_svc_info& value) 
 
 Status BpfMapStore::eraseServiceInfo(uint32_t svc_id) {
   return info_.erase(svc_id);
+}
+
+Result<MapEntries<weft_maglev_key, uint32_t>> BpfMapStore::listMaglev() const {
+  return maglev_.entries();
+}
+
+Status BpfMapStore::putMaglev(const weft_maglev_key& key, uint32_t backend_id) {
+  return maglev_.update(key, backend_id);
+}
+
+Status BpfMapStore::eraseMaglev(const weft_maglev_key& key) {
+  return maglev_.erase(key);
+}
+
+Result<MapEntries<weft_member_key, weft_member>> BpfMapStore::listMembers() const {
+  return member_.entries();
+}
+
+Status BpfMapStore::putMember(const weft_member_key& key, const weft_member& value) {
+  return member_.update(key, value);
+}
+
+Status BpfMapStore::eraseMember(const weft_member_key& key) {
+  return member_.erase(key);
 }
 
 Status BpfMapStore::resetRoundRobin(uint32_t svc_id) {

@@ -35,6 +35,14 @@ class BpfMapStore : public MapStore {
   Status putServiceInfo(uint32_t svc_id, const weft_svc_info& value) override;
   Status eraseServiceInfo(uint32_t svc_id) override;
 
+  Result<MapEntries<weft_maglev_key, uint32_t>> listMaglev() const override;
+  Status putMaglev(const weft_maglev_key& key, uint32_t backend_id) override;
+  Status eraseMaglev(const weft_maglev_key& key) override;
+
+  Result<MapEntries<weft_member_key, weft_member>> listMembers() const override;
+  Status putMember(const weft_member_key& key, const weft_member& value) override;
+  Status eraseMember(const weft_member_key& key) override;
+
   Status resetRoundRobin(uint32_t svc_id) override;
   Status resetConnCount(uint32_t backend_id) override;
 
@@ -48,6 +56,8 @@ class BpfMapStore : public MapStore {
   TypedMap<weft_slot_key, weft_slot_value> slot_;
   TypedMap<__u32, weft_backend> backend_;
   TypedMap<__u32, weft_svc_info> info_;
+  TypedMap<weft_maglev_key, __u32> maglev_;
+  TypedMap<weft_member_key, weft_member> member_;
   TypedMap<__u32, __u64> rr_;
   TypedMap<__u32, __u64> conns_;
   TypedMap<weft_revnat_key, weft_revnat_value> revnat_;

@@ -10,12 +10,14 @@
 #include <fmt/format.h>
 
 #include "userspace/common/log.h"
+#include "userspace/config/config_validate.h"
 #include "userspace/controller/weighted_slots.h"
 
 namespace weft {
 namespace {
 
 constexpr std::string_view kComponent = "controller";
+constexpr uint32_t kMaxAffinityTimeoutS = 86400;
 
 std::string describe(const ServiceConfig& svc) {
   return fmt::format("service \"{}\" ({})", svc.name, formatServiceKey(encodeServiceKey(svc)));
@@ -54,11 +56,22 @@ Status Controller::checkServices(const std::vector<ServiceConfig>& services) con
     bool family_ok = svc.vip.isV4() || svc.vip.isV6();
     bool proto_ok = svc.protocol == WEFT_PROTO_TCP || svc.protocol == WEFT_PROTO_UDP;
     bool algo_ok = svc.algorithm == WEFT_LB_ROUND_ROBIN || svc.algorithm == WEFT_LB_RANDOM ||
-                   svc.algorithm == WEFT_LB_WEIGHTED || svc.algorithm == WEFT_LB_LEAST_CONN;
+                   svc.algorithm == WEFT_LB_WEIGHTED || svc.algorithm == WEFT_LB_LEAST_CONN ||
+                   svc.algorithm == WEFT_LB_MAGLEV;
     if (!family_ok || !proto_ok || !algo_ok || svc.port == 0) {
       return makeError(fmt::format("{}: bad vip family, port, protocol or algorithm ({}, {}, {})",
                                    describe(svc), svc.vip.family, svc.protocol,
                                    static_cast<int>(svc.algorithm)));
+    }
+    if (svc.algorithm == WEFT_LB_LEAST_CONN && svc.protocol != WEFT_PROTO_TCP) {
+      return makeError(fmt::format("{}: least_conn counts TCP connections only", describe(svc)));
+    }
+    if (std::string problem = maglevTableSizeProblem(svc.maglev_table_size); !problem.empty()) {
+      return makeError(fmt::format("{}: maglev_table_size {}", describe(svc), problem));
+    }
+    if (svc.affinity_timeout_s > kMaxAffinityTimeoutS) {
+      return makeError(fmt::format("{}: affinity_timeout_seconds {} is above {}", describe(svc),
+                                   svc.affinity_timeout_s, kMaxAffinityTimeoutS));
     }
     if (svc.name.size() >= WEFT_SVC_NAME_LEN) {
       return makeError(
@@ -68,9 +81,12 @@ Status Controller::checkServices(const std::vector<ServiceConfig>& services) con
       return makeError(
           fmt::format("{}: another service has the same vip, port and protocol", describe(svc)));
     }
-    if (svc.backends.size() > WEFT_MAX_SLOTS_PER_SVC) {
-      return makeError(fmt::format("{}: {} backends; at most {}", describe(svc),
-                                   svc.backends.size(), WEFT_MAX_SLOTS_PER_SVC));
+    // Draining backends take no slot, only a member entry.
+    auto active = std::count_if(svc.backends.begin(), svc.backends.end(),
+                                [](const BackendConfig& be) { return !be.draining; });
+    if (static_cast<size_t>(active) > WEFT_MAX_SLOTS_PER_SVC) {
+      return makeError(fmt::format("{}: {} active backends; at most {}", describe(svc), active,
+                                   WEFT_MAX_SLOTS_PER_SVC));
     }
     for (const BackendConfig& be : svc.backends) {
       if (be.address.family != svc.vip.family || be.port == 0) {
@@ -202,6 +218,20 @@ Status Controller::removeOrphans() {
     release(backend_id);
   }
   orphan_slots_.clear();
+  for (const auto& [key, backend_id] : orphan_maglev_) {
+    if (auto st = counted(store_.eraseMaglev(key)); !st) {
+      return st;
+    }
+    release(backend_id);
+  }
+  orphan_maglev_.clear();
+  for (const weft_member_key& key : orphan_members_) {
+    if (auto st = counted(store_.eraseMember(key)); !st) {
+      return st;
+    }
+    release(key.backend_id);
+  }
+  orphan_members_.clear();
 
   for (uint32_t id : orphan_infos_) {
     if (auto st = counted(store_.eraseServiceInfo(id)); !st) {
@@ -223,7 +253,7 @@ Status Controller::removeService(ServiceState& state) {
   if (auto st = counted(store_.eraseService(state.key)); !st) {
     return st;
   }
-  notifyUdpRemoved(state, activeBackends(state), {});
+  notifyUdpRemoved(state, activeBackends(state), Desired{});
 
   for (uint8_t half : {0, 1}) {
     while (!state.slots[half].empty()) {
@@ -231,6 +261,12 @@ Status Controller::removeService(ServiceState& state) {
         return st;
       }
     }
+  }
+  if (auto st = trimMaglev(state, 0); !st) {
+    return st;
+  }
+  if (auto st = pruneMembers(state, {}); !st) {
+    return st;
   }
   if (state.has_info) {
     if (auto st = counted(store_.eraseServiceInfo(state.id)); !st) {
@@ -294,6 +330,10 @@ Status Controller::ensureBackends(const std::vector<ServiceConfig>& services) {
 }
 
 Status Controller::addService(const ServiceConfig& config) {
+  auto wanted = desired(config);
+  if (!wanted) {
+    return wanted.error();
+  }
   auto id = service_ids_.allocate();
   if (!id) {
     return makeError(
@@ -305,8 +345,13 @@ Status Controller::addService(const ServiceConfig& config) {
   state.id = *id;
   state.key = key;
 
-  std::vector<uint32_t> backend_ids = desiredBackends(config);
-  if (auto st = writeHalf(state, 0, backend_ids); !st) {
+  if (auto st = writeMembers(state, wanted->members); !st) {
+    return st;
+  }
+  if (auto st = writeHalf(state, 0, wanted->slots); !st) {
+    return st;
+  }
+  if (auto st = writeMaglev(state, wanted->maglev); !st) {
     return st;
   }
   if (auto st = putInfo(state, encodeServiceInfo(key, config.name)); !st) {
@@ -315,11 +360,9 @@ Status Controller::addService(const ServiceConfig& config) {
 
   weft_svc_value value{};
   value.svc_id = *id;
-  value.count = static_cast<__u16>(backend_ids.size());
   value.half = 0;
-  value.algo = static_cast<__u8>(config.algorithm);
   value.generation = 1;
-  if (auto st = putService(state, value); !st) {
+  if (auto st = putService(state, serviceValue(value, config, *wanted)); !st) {
     return st;
   }
 
@@ -328,37 +371,55 @@ Status Controller::addService(const ServiceConfig& config) {
             {{"service", config.name},
              {"key", formatServiceKey(key)},
              {"svc_id", *id},
-             {"backends", backend_ids.size()}});
+             {"algorithm", algorithmName(config.algorithm)},
+             {"backends", wanted->slots.size()},
+             {"maglev_size", wanted->maglev.size()}});
   return {};
 }
 
 Status Controller::updateService(ServiceState& state, const ServiceConfig& config) {
+  auto wanted = desired(config);
+  if (!wanted) {
+    return wanted.error();
+  }
   std::vector<uint32_t> before = activeBackends(state);
-  std::vector<uint32_t> after = desiredBackends(config);
   weft_svc_value value = state.value;
-  value.algo = static_cast<__u8>(config.algorithm);
-  bool changed = false;
+  size_t writes_before = summary_.map_writes;
 
-  if (before != after) {
+  // Joining and changed members first: a client remembered on a backend that is now draining
+  // must not be sent there again once the new value is in place.
+  if (auto st = writeMembers(state, wanted->members); !st) {
+    return st;
+  }
+  if (before != wanted->slots) {
     // Fill the half no reader is using, then switch to it with one update.
     uint8_t target = state.value.half ^ 1;
-    if (auto st = writeHalf(state, target, after); !st) {
+    if (auto st = writeHalf(state, target, wanted->slots); !st) {
       return st;
     }
     value.half = target;
-    value.count = static_cast<__u16>(after.size());
+  }
+  size_t maglev_writes = summary_.map_writes;
+  if (auto st = writeMaglev(state, wanted->maglev); !st) {
+    return st;
+  }
+  maglev_writes = summary_.map_writes - maglev_writes;
+
+  value = serviceValue(value, config, *wanted);
+  bool changed = summary_.map_writes != writes_before;
+  if (changed || !sameBytes(value, state.value)) {
     ++value.generation;
     if (auto st = putService(state, value); !st) {
       return st;
     }
-    notifyUdpRemoved(state, before, after);
     changed = true;
-  } else if (value.algo != state.value.algo) {
-    ++value.generation;
-    if (auto st = putService(state, value); !st) {
-      return st;
-    }
-    changed = true;
+  }
+  notifyUdpRemoved(state, before, *wanted);
+  if (auto st = trimMaglev(state, wanted->maglev.size()); !st) {
+    return st;
+  }
+  if (auto st = pruneMembers(state, wanted->members); !st) {
+    return st;
   }
 
   weft_svc_info info = encodeServiceInfo(state.key, config.name);
@@ -375,7 +436,9 @@ Status Controller::updateService(ServiceState& state, const ServiceConfig& confi
               {{"service", config.name},
                {"key", formatServiceKey(state.key)},
                {"svc_id", state.id},
-               {"backends", after.size()},
+               {"algorithm", algorithmName(config.algorithm)},
+               {"backends", wanted->slots.size()},
+               {"maglev_slots_written", maglev_writes},
                {"generation", state.value.generation}});
   }
   return {};
@@ -522,32 +585,69 @@ std::vector<uint32_t> Controller::activeBackends(const ServiceState& state) cons
   return ids;
 }
 
-std::vector<uint32_t> Controller::desiredBackends(const ServiceConfig& config) const {
+Result<Controller::Desired> Controller::desired(const ServiceConfig& config) const {
+  Desired out;
+  out.slots = desiredSlots(config);
+  for (const BackendConfig& be : config.backends) {
+    out.members[backendId(be, config.protocol)] = be.draining ? WEFT_BE_DRAINING : WEFT_BE_ACTIVE;
+  }
+  if (config.algorithm == WEFT_LB_MAGLEV) {
+    auto table = desiredMaglev(config);
+    if (!table) {
+      return table.error();
+    }
+    out.maglev = std::move(table).value();
+  }
+  return out;
+}
+
+std::vector<uint32_t> Controller::desiredSlots(const ServiceConfig& config) const {
+  std::vector<const BackendConfig*> usable;
+  for (const BackendConfig& be : config.backends) {
+    if (!be.draining) {
+      usable.push_back(&be);
+    }
+  }
   std::vector<uint32_t> ids;
   if (config.algorithm == WEFT_LB_WEIGHTED) {
     // Weights become slot counts; the kernel takes the slots in turn.
     std::vector<uint32_t> weights;
-    for (const BackendConfig& be : config.backends) {
-      weights.push_back(be.weight);
+    for (const BackendConfig* be : usable) {
+      weights.push_back(be->weight);
     }
     for (size_t index : weightedSlots(weights, WEFT_MAX_SLOTS_PER_SVC)) {
-      ids.push_back(backendId(config.backends[index], config.protocol));
+      ids.push_back(backendId(*usable[index], config.protocol));
     }
     return ids;
   }
-  for (const BackendConfig& be : config.backends) {
-    ids.push_back(backendId(be, config.protocol));
+  for (const BackendConfig* be : usable) {
+    ids.push_back(backendId(*be, config.protocol));
   }
   return ids;
 }
 
+weft_svc_value Controller::serviceValue(const weft_svc_value& current, const ServiceConfig& config,
+                                        const Desired& desired) {
+  weft_svc_value value = current;
+  value.count = static_cast<__u16>(desired.slots.size());
+  value.algo = static_cast<__u8>(config.algorithm);
+  value.flags = config.hash_key == HashKey::kClientAddrPort ? WEFT_SVC_F_HASH_PORT : 0;
+  value.maglev_size = static_cast<__u32>(desired.maglev.size());
+  value.affinity_timeout_s = config.affinity_timeout_s;
+  return value;
+}
+
 void Controller::notifyUdpRemoved(const ServiceState& state, const std::vector<uint32_t>& before,
-                                  const std::vector<uint32_t>& after) const {
+                                  const Desired& after) const {
   if (state.key.proto != WEFT_PROTO_UDP || !on_udp_backend_removed_) {
     return;
   }
 
-  std::set<uint32_t> done(after.begin(), after.end());
+  // Draining members keep their connected sockets, like TCP keeps established connections.
+  std::set<uint32_t> done(after.slots.begin(), after.slots.end());
+  for (const auto& [id, member_state] : after.members) {
+    done.insert(id);
+  }
   for (uint32_t id : before) {
     auto it = backends_.find(id);
     if (id == 0 || it == backends_.end() || !done.insert(id).second) {

@@ -44,7 +44,13 @@ struct ApplySummary {
 // - a changed backend set is written to the inactive half, then the service value is replaced
 //   in one update (half flipped, count, generation + 1); the active half is never written;
 //   stale slots of a half are deleted only when that half is written next;
-// - a removed service's value is deleted before its slots, name and round-robin counter.
+// - a removed service's value is deleted before its slots, name and round-robin counter;
+// - a Maglev table (weft_maglev_v1) is written in place, only the slots whose backend changes;
+//   a table that grows is written before the value that names its new size, one that shrinks
+//   loses its tail only after that value;
+// - a member (weft_member_v1) that joins or changes state is written before the service
+//   value, one that leaves is deleted after it. Draining backends stay members (and in
+//   weft_be_v1) until they leave the registry, so their active counts stay readable.
 class Controller {
  public:
   // `store` must outlive the controller.
@@ -92,6 +98,17 @@ class Controller {
     bool has_info = false;
     weft_svc_info info{};
     std::array<std::map<uint16_t, uint32_t>, 2> slots;  // half -> index -> backend id
+    std::map<uint32_t, uint8_t> members;                // backend id -> WEFT_BE_* state
+    // Maglev slots as written, index -> backend id; 0 where nothing is written. Readers use
+    // the first value.maglev_size entries.
+    std::vector<uint32_t> maglev;
+  };
+
+  // What a service should look like in the maps.
+  struct Desired {
+    std::vector<uint32_t> slots;          // the active half, in order
+    std::map<uint32_t, uint8_t> members;  // backend id -> WEFT_BE_* state
+    std::vector<uint32_t> maglev;         // the Maglev table; empty unless Maglev
   };
 
   // Backend identity: the address bytes, port, protocol and family of weft_backend.
@@ -114,6 +131,13 @@ class Controller {
   Status updateService(ServiceState& state, const ServiceConfig& config);
   Status writeHalf(ServiceState& state, uint8_t half, const std::vector<uint32_t>& backend_ids);
   Status collectBackends();
+  // Writes the service's members that are new or changed; pruneMembers deletes the others.
+  Status writeMembers(ServiceState& state, const std::map<uint32_t, uint8_t>& wanted);
+  Status pruneMembers(ServiceState& state, const std::map<uint32_t, uint8_t>& wanted);
+  // Writes the table's slots that differ from what is written; trimMaglev deletes slots at
+  // `size` and above.
+  Status writeMaglev(ServiceState& state, const std::vector<uint32_t>& table);
+  Status trimMaglev(ServiceState& state, size_t size);
   // Drops one slot reference; a backend left unnamed becomes a collection candidate.
   void release(uint32_t backend_id);
 
@@ -122,12 +146,18 @@ class Controller {
   Status eraseSlot(ServiceState& state, uint8_t half, uint16_t index);
   Status putService(ServiceState& state, const weft_svc_value& value);
   Status putInfo(ServiceState& state, const weft_svc_info& info);
+  Status putMaglevSlot(ServiceState& state, uint32_t index, uint32_t backend_id);
+  Status eraseMaglevSlot(ServiceState& state, uint32_t index);
   Status counted(Status st);
 
   std::vector<uint32_t> activeBackends(const ServiceState& state) const;
-  std::vector<uint32_t> desiredBackends(const ServiceConfig& config) const;
+  Result<Desired> desired(const ServiceConfig& config) const;
+  std::vector<uint32_t> desiredSlots(const ServiceConfig& config) const;
+  Result<std::vector<uint32_t>> desiredMaglev(const ServiceConfig& config) const;
+  static weft_svc_value serviceValue(const weft_svc_value& current, const ServiceConfig& config,
+                                     const Desired& desired);
   void notifyUdpRemoved(const ServiceState& state, const std::vector<uint32_t>& before,
-                        const std::vector<uint32_t>& after) const;
+                        const Desired& after) const;
 
   MapStore& store_;
   UdpBackendRemovedHook on_udp_backend_removed_;
@@ -145,6 +175,8 @@ class Controller {
 
   // Left by an interrupted removal; deleted by the next apply.
   std::vector<std::pair<weft_slot_key, uint32_t>> orphan_slots_;  // with the backend named
+  std::vector<std::pair<weft_maglev_key, uint32_t>> orphan_maglev_;
+  std::vector<weft_member_key> orphan_members_;
   std::set<uint32_t> orphan_infos_;
   std::set<uint32_t> orphan_service_ids_;
 };

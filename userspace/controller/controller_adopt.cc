@@ -20,6 +20,8 @@ void Controller::reset() {
   backend_ids_.clear();
   released_service_ids_.clear();
   orphan_slots_.clear();
+  orphan_maglev_.clear();
+  orphan_members_.clear();
   orphan_infos_.clear();
   orphan_service_ids_.clear();
 }
@@ -30,9 +32,12 @@ Status Controller::adopt() {
   auto infos = store_.listServiceInfo();
   auto slots = store_.listSlots();
   auto backends = store_.listBackends();
+  auto maglev = store_.listMaglev();
+  auto members = store_.listMembers();
   for (const Error* e :
        {services ? nullptr : &services.error(), infos ? nullptr : &infos.error(),
-        slots ? nullptr : &slots.error(), backends ? nullptr : &backends.error()}) {
+        slots ? nullptr : &slots.error(), backends ? nullptr : &backends.error(),
+        maglev ? nullptr : &maglev.error(), members ? nullptr : &members.error()}) {
     if (e != nullptr) {
       return *e;
     }
@@ -43,7 +48,7 @@ Status Controller::adopt() {
     // A value the controller would never write means someone else wrote the map; guessing
     // which half is live could send connects to the wrong backends.
     if (value.svc_id < 1 || value.svc_id > service_ids_.maxId() || value.half > 1 ||
-        value.count > WEFT_MAX_SLOTS_PER_SVC) {
+        value.count > WEFT_MAX_SLOTS_PER_SVC || value.maglev_size > WEFT_MAGLEV_MAX_SIZE) {
       reset();
       return makeError(
           fmt::format("map {}: service {} has an invalid value (svc_id {}, half {}, "
@@ -93,6 +98,38 @@ Status Controller::adopt() {
     maybe_unused_.insert(value.backend_id);
     backend_ids_.reserve(value.backend_id);
   }
+  // Slots at or past the table size are what an interrupted shrink left; readers never reach
+  // them, so they are deleted like orphans.
+  for (const auto& [key, backend_id] : *maglev) {
+    auto it = by_id.find(key.svc_id);
+    if (it != by_id.end() && key.index < it->second->value.maglev_size) {
+      std::vector<uint32_t>& table = it->second->maglev;
+      table.resize(std::max<size_t>(table.size(), key.index + 1), 0);
+      table[key.index] = backend_id;
+    } else {
+      orphan_maglev_.emplace_back(key, backend_id);
+      if (it == by_id.end() && key.svc_id >= 1 && key.svc_id <= service_ids_.maxId()) {
+        orphan_service_ids_.insert(key.svc_id);
+      }
+    }
+    ++backend_refs_[backend_id];
+    maybe_unused_.insert(backend_id);
+    backend_ids_.reserve(backend_id);
+  }
+  for (const auto& [key, member] : *members) {
+    auto it = by_id.find(key.svc_id);
+    if (it != by_id.end()) {
+      it->second->members[key.backend_id] = member.state;
+    } else {
+      orphan_members_.push_back(key);
+      if (key.svc_id >= 1 && key.svc_id <= service_ids_.maxId()) {
+        orphan_service_ids_.insert(key.svc_id);
+      }
+    }
+    ++backend_refs_[key.backend_id];
+    maybe_unused_.insert(key.backend_id);
+    backend_ids_.reserve(key.backend_id);
+  }
   for (uint32_t id : orphan_service_ids_) {
     service_ids_.reserve(id);
   }
@@ -113,6 +150,8 @@ Status Controller::adopt() {
             {{"services", services_.size()},
              {"backends", backends_.size()},
              {"orphan_slots", orphan_slots_.size()},
+             {"orphan_maglev_slots", orphan_maglev_.size()},
+             {"orphan_members", orphan_members_.size()},
              {"orphan_services", orphan_service_ids_.size()}});
   return {};
 }

@@ -23,7 +23,7 @@ class MapStore {
  public:
   virtual ~MapStore() = default;
 
-  // weft_svc_v1: (vip, port, protocol) -> service.
+  // weft_svc_v2: (vip, port, protocol) -> service.
   virtual Result<MapEntries<weft_svc_key, weft_svc_value>> listServices() const = 0;
   virtual Status putService(const weft_svc_key& key, const weft_svc_value& value) = 0;
   virtual Status eraseService(const weft_svc_key& key) = 0;
@@ -42,6 +42,16 @@ class MapStore {
   virtual Result<MapEntries<uint32_t, weft_svc_info>> listServiceInfo() const = 0;
   virtual Status putServiceInfo(uint32_t svc_id, const weft_svc_info& value) = 0;
   virtual Status eraseServiceInfo(uint32_t svc_id) = 0;
+
+  // weft_maglev_v1: (svc_id, index) -> backend id.
+  virtual Result<MapEntries<weft_maglev_key, uint32_t>> listMaglev() const = 0;
+  virtual Status putMaglev(const weft_maglev_key& key, uint32_t backend_id) = 0;
+  virtual Status eraseMaglev(const weft_maglev_key& key) = 0;
+
+  // weft_member_v1: (svc_id, backend id) -> active or draining.
+  virtual Result<MapEntries<weft_member_key, weft_member>> listMembers() const = 0;
+  virtual Status putMember(const weft_member_key& key, const weft_member& value) = 0;
+  virtual Status eraseMember(const weft_member_key& key) = 0;
 
   // weft_rr_v1 is an array: a service id's counter always exists; reset sets it to 0.
   virtual Status resetRoundRobin(uint32_t svc_id) = 0;

@@ -43,6 +43,14 @@ const char* kindName(MemoryMapStore::OpKind kind) {
       return "reset_rr";
     case K::kEraseRevNat:
       return "erase_revnat";
+    case K::kPutMaglev:
+      return "put_maglev";
+    case K::kEraseMaglev:
+      return "erase_maglev";
+    case K::kPutMember:
+      return "put_member";
+    case K::kEraseMember:
+      return "erase_member";
   }
   return "unknown";
 }
@@ -54,6 +62,13 @@ std::string toString(const MemoryMapStore::Op& op) {
   if (op.kind == K::kPutSlot || op.kind == K::kEraseSlot) {
     return fmt::format("{} svc={} half={} index={} backend={}", kindName(op.kind), op.id, op.half,
                        op.index, op.backend_id);
+  }
+  if (op.kind == K::kPutMaglev || op.kind == K::kEraseMaglev) {
+    return fmt::format("{} svc={} index={} backend={}", kindName(op.kind), op.id, op.index,
+                       op.backend_id);
+  }
+  if (op.kind == K::kPutMember || op.kind == K::kEraseMember) {
+    return fmt::format("{} svc={} backend={}", kindName(op.kind), op.id, op.backend_id);
   }
   bool is_backend = op.kind == K::kPutBackend || op.kind == K::kEraseBackend;
   return fmt::format("{} {}={}", kindName(op.kind), is_backend ? "backend" : "svc", op.id);
@@ -165,6 +180,54 @@ Status MemoryMapStore::eraseServiceInfo(uint32_t svc_id) {
   return st;
 }
 
+Result<MapEntries<weft_maglev_key, uint32_t>> MemoryMapStore::listMaglev() const {
+  return entriesOf(maglev_);
+}
+
+Status MemoryMapStore::putMaglev(const weft_maglev_key& key, uint32_t backend_id) {
+  auto st = record({OpKind::kPutMaglev, key.svc_id, 0, key.index, backend_id});
+  if (st) {
+    maglev_[key] = backend_id;
+    notify();
+  }
+  return st;
+}
+
+Status MemoryMapStore::eraseMaglev(const weft_maglev_key& key) {
+  auto it = maglev_.find(key);
+  uint32_t backend_id = it == maglev_.end() ? 0 : it->second;
+  auto st = record({OpKind::kEraseMaglev, key.svc_id, 0, key.index, backend_id});
+  if (st) {
+    if (it != maglev_.end()) {
+      maglev_.erase(it);
+    }
+    notify();
+  }
+  return st;
+}
+
+Result<MapEntries<weft_member_key, weft_member>> MemoryMapStore::listMembers() const {
+  return entriesOf(member_);
+}
+
+Status MemoryMapStore::putMember(const weft_member_key& key, const weft_member& value) {
+  auto st = record({OpKind::kPutMember, key.svc_id, 0, 0, key.backend_id});
+  if (st) {
+    member_[key] = value;
+    notify();
+  }
+  return st;
+}
+
+Status MemoryMapStore::eraseMember(const weft_member_key& key) {
+  auto st = record({OpKind::kEraseMember, key.svc_id, 0, 0, key.backend_id});
+  if (st) {
+    member_.erase(key);
+    notify();
+  }
+  return st;
+}
+
 Status MemoryMapStore::resetRoundRobin(uint32_t svc_id) {
   if (svc_id >= WEFT_MAX_SERVICES) {
     return makeError(fmt::format("memory map: rr index {} out of range", svc_id), E2BIG);
@@ -225,6 +288,20 @@ std::optional<weft_svc_info> MemoryMapStore::serviceInfo(uint32_t svc_id) const 
 uint64_t MemoryMapStore::roundRobin(uint32_t svc_id) const {
   auto it = rr_.find(svc_id);
   return it == rr_.end() ? 0 : it->second;
+}
+
+std::optional<uint32_t> MemoryMapStore::maglevSlot(uint32_t svc_id, uint32_t index) const {
+  weft_maglev_key key{};
+  key.svc_id = svc_id;
+  key.index = index;
+  return find(maglev_, key);
+}
+
+std::optional<weft_member> MemoryMapStore::member(uint32_t svc_id, uint32_t backend_id) const {
+  weft_member_key key{};
+  key.svc_id = svc_id;
+  key.backend_id = backend_id;
+  return find(member_, key);
 }
 
 }  // namespace weft

@@ -28,15 +28,20 @@ class MemoryMapStore : public MapStore {
     kEraseServiceInfo,
     kResetRoundRobin,
     kEraseRevNat,
+    kPutMaglev,
+    kEraseMaglev,
+    kPutMember,
+    kEraseMember,
   };
 
-  // One write. `id` is the svc_id (service, slot, info, rr ops) or the backend id (backend
-  // ops); `half`, `index` and `backend_id` are set for slot ops.
+  // One write. `id` is the svc_id (service, slot, info, rr, maglev, member ops) or the backend
+  // id (backend ops); `backend_id` is set for slot, maglev and member ops, `half` for slot ops,
+  // `index` for slot and maglev ops.
   struct Op {
     OpKind kind;
     uint32_t id = 0;
     uint8_t half = 0;
-    uint16_t index = 0;
+    uint32_t index = 0;
     uint32_t backend_id = 0;
   };
 
@@ -55,6 +60,14 @@ class MemoryMapStore : public MapStore {
   Result<MapEntries<uint32_t, weft_svc_info>> listServiceInfo() const override;
   Status putServiceInfo(uint32_t svc_id, const weft_svc_info& value) override;
   Status eraseServiceInfo(uint32_t svc_id) override;
+
+  Result<MapEntries<weft_maglev_key, uint32_t>> listMaglev() const override;
+  Status putMaglev(const weft_maglev_key& key, uint32_t backend_id) override;
+  Status eraseMaglev(const weft_maglev_key& key) override;
+
+  Result<MapEntries<weft_member_key, weft_member>> listMembers() const override;
+  Status putMember(const weft_member_key& key, const weft_member& value) override;
+  Status eraseMember(const weft_member_key& key) override;
 
   Status resetRoundRobin(uint32_t svc_id) override;
   // Not logged as an op: it resets data-path state, not the balancing configuration.
@@ -88,6 +101,10 @@ class MemoryMapStore : public MapStore {
   std::optional<weft_backend> backend(uint32_t backend_id) const;
   std::optional<weft_svc_info> serviceInfo(uint32_t svc_id) const;
   uint64_t roundRobin(uint32_t svc_id) const;
+  std::optional<uint32_t> maglevSlot(uint32_t svc_id, uint32_t index) const;
+  std::optional<weft_member> member(uint32_t svc_id, uint32_t backend_id) const;
+  size_t maglevCount() const { return maglev_.size(); }
+  size_t memberCount() const { return member_.size(); }
   size_t serviceCount() const { return svc_.size(); }
   size_t slotCount() const { return slot_.size(); }
   size_t backendCount() const { return backend_.size(); }
@@ -107,6 +124,8 @@ class MemoryMapStore : public MapStore {
   std::map<weft_slot_key, weft_slot_value, BytesLess> slot_;
   std::map<uint32_t, weft_backend> backend_;
   std::map<uint32_t, weft_svc_info> info_;
+  std::map<weft_maglev_key, uint32_t, BytesLess> maglev_;
+  std::map<weft_member_key, weft_member, BytesLess> member_;
   std::map<uint32_t, uint64_t> rr_;
   std::map<uint32_t, uint64_t> conns_;
   std::map<weft_revnat_key, weft_revnat_value, BytesLess> revnat_;
