@@ -19,9 +19,10 @@ typedef struct DMSCServiceMesh DMSCServiceMesh;
 typedef struct DMSCServiceMeshConfig DMSCServiceMeshConfig;
 typedef struct DMSCServiceEndpoint DMSCServiceEndpoint;
 
-/* Load-balancing algorithms. LB_LEAST_REQUESTS is least connections: the data path works at
- * layer 4 and does not see requests. Stored and reported only for now: services created by
- * register use the registry's default (round robin). */
+/* Load-balancing algorithms for the services dmsc_service_mesh_register creates (a service
+ * that already exists keeps its own): round_robin, random, least_conn, weighted and maglev in
+ * weft's registry. LB_LEAST_REQUESTS is least connections: the data path works at layer 4 and
+ * does not see requests. LB_CONSISTENT_HASH hashes the client's address (Maglev). */
 enum {
   LB_ROUND_ROBIN = 0,
   LB_RANDOM = 1,

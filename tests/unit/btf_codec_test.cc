@@ -120,14 +120,16 @@ TEST_F(BtfCodecTest, Ipv6AddressFillsAllWordsAndRoundTrips) {
 
 TEST_F(BtfCodecTest, ServiceValueShowsAlgorithmNamesAndNumbersForUnknownOnes) {
   Field layout = valueOf(WEFT_MAP_SVC);
-  weft_svc_value value{7, 2, 1, WEFT_LB_MAGLEV, 0, 42};
+  weft_svc_value value{7, 2, 1, WEFT_LB_MAGLEV, WEFT_SVC_F_HASH_PORT, 42, 16381, 30, {}};
   EXPECT_EQ(compactJson(decodeField(layout, bytesOf(value))),
-            R"({"svc_id":7,"count":2,"half":1,"algo":"maglev","flags":0,"generation":42})");
+            R"({"svc_id":7,"count":2,"half":1,"algo":"maglev","flags":1,"generation":42,)"
+            R"("maglev_size":16381,"affinity_timeout_s":30})");
   value.algo = 9;
   EXPECT_EQ(decodeField(layout, bytesOf(value))["algo"], 9);
 
-  auto bytes = encodeText(
-      layout, R"({"svc_id":7,"count":2,"half":1,"algo":"least_conn","flags":0,"generation":42})");
+  auto bytes = encodeText(layout, R"({"svc_id":7,"count":2,"half":1,"algo":"least_conn",)"
+                                  R"("flags":1,"generation":42,"maglev_size":16381,)"
+                                  R"("affinity_timeout_s":30})");
   ASSERT_TRUE(bytes) << bytes.error().message;
   value.algo = WEFT_LB_LEAST_CONN;
   EXPECT_EQ(*bytes, bytesOf(value));
@@ -158,6 +160,17 @@ TEST_F(BtfCodecTest, BackendStateFlagsAndHiddenPad) {
   EXPECT_EQ(decodeField(layout, bytesOf(b))["state"], "none");
   b.state = 0x30;  // bits the contract does not name yet
   EXPECT_EQ(decodeField(layout, bytesOf(b))["state"], 0x30);
+}
+
+TEST_F(BtfCodecTest, MemberStateUsesTheBackendStateNames) {
+  Field layout = valueOf(WEFT_MAP_MEMBER);
+  weft_member member{};
+  member.state = WEFT_BE_DRAINING;
+  EXPECT_EQ(compactJson(decodeField(layout, bytesOf(member))), R"({"state":"draining"})");
+  auto bytes = encodeText(layout, R"({"state":"active"})");
+  ASSERT_TRUE(bytes) << bytes.error().message;
+  member.state = WEFT_BE_ACTIVE;
+  EXPECT_EQ(*bytes, bytesOf(member));
 }
 
 TEST_F(BtfCodecTest, PadMayBeLeftOutOrZeroButNothingElse) {

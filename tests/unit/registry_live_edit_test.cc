@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/unit/registry_api_fixture.h"
 #include "tests/unit/registry_test_util.h"
 #include "userspace/api/api_router.h"
 #include "userspace/controller/weighted_slots.h"
@@ -49,14 +50,17 @@ Service splitWeb(TrafficSplit s) {
   return svc;
 }
 
-// Backend host -> weight of the one config toServiceConfigs makes.
+// Backend host -> weight of the active backends of the one config toServiceConfigs makes
+// (draining ones take no new connections, so they have no share).
 std::map<std::string, uint32_t> weights(const Service& svc, const std::vector<Endpoint>& eps) {
   AllHealthy all;
   auto configs = toServiceConfigs(svc, eps, all, kNow);
   std::map<std::string, uint32_t> out;
   EXPECT_EQ(configs.size(), 1u);
   for (const BackendConfig& be : configs.at(0).backends) {
-    out[be.address.toString()] = be.weight;
+    if (!be.draining) {
+      out[be.address.toString()] = be.weight;
+    }
   }
   return out;
 }
@@ -68,6 +72,7 @@ std::map<std::string, size_t> slotCounts(const Service& svc, const std::vector<E
   auto configs = toServiceConfigs(svc, eps, all, kNow);
   std::vector<uint32_t> w;
   for (const BackendConfig& be : configs.at(0).backends) {
+    EXPECT_FALSE(be.draining) << be.address.toString();
     w.push_back(be.weight);
   }
   auto slots = weightedSlots(w, WEFT_MAX_SLOTS_PER_SVC);
@@ -242,6 +247,13 @@ TEST(SplitConfigs, DrainedAndWeightZeroEndpointsGetNothing) {
             (std::map<std::string, uint32_t>{{"10.0.0.2", 100}, {"10.0.0.4", 100}}));
   Service svc = splitWeb(split({{"v1", 80}, {"v2", 20}}));
   EXPECT_EQ(weights(svc, eps), (std::map<std::string, uint32_t>{{"10.0.0.2", 4}, {"10.0.0.4", 1}}));
+  // The drained endpoint stays a draining member; the weight-0 one is gone.
+  AllHealthy all;
+  auto backends = toServiceConfigs(svc, eps, all, kNow).at(0).backends;
+  ASSERT_EQ(backends.size(), 3u);
+  EXPECT_EQ(backends[0].address, ip("10.0.0.1"));
+  EXPECT_TRUE(backends[0].draining);
+  EXPECT_FALSE(backends[1].draining);
 }
 
 TEST(SplitConfigs, LargeExactWeightsAreScaledWithSmallError) {
@@ -255,29 +267,14 @@ TEST(SplitConfigs, LargeExactWeightsAreScaledWithSmallError) {
   EXPECT_NEAR(double(w["10.0.0.1"]) / w["10.0.0.3"], 65535.0 / 65536.0, 1e-4);
 }
 
-class LiveEditTest : public ::testing::Test {
+class LiveEditTest : public testing::SqliteRegistryFixture {
  protected:
   void SetUp() override {
-    auto store = SqliteStore::open(dir_.file("registry.db"));
-    ASSERT_TRUE(store) << store.error().message;
-    store_ = std::move(*store);
-    registry_ = std::make_unique<Registry>(*store_, std::vector<Cidr>{cidr("10.96.0.0/16")},
-                                           [] { return kNow; });
+    SqliteRegistryFixture::SetUp();
     ASSERT_TRUE(registry_->registerService(makeService("web")));
     ASSERT_TRUE(registry_->registerEndpoint(versioned("10.0.0.1", "v1")));
     ASSERT_TRUE(registry_->registerEndpoint(versioned("10.0.0.2", "v2")));
   }
-
-  api::ApiResponse call(const std::string& method, const std::string& target,
-                        const std::string& body = "") {
-    api::ApiRouter router(*registry_, health_, "test");
-    return router.handle({method, target, body});
-  }
-
-  TempDir dir_;
-  AllHealthy health_;
-  std::unique_ptr<SqliteStore> store_;
-  std::unique_ptr<Registry> registry_;
 };
 
 TEST_F(LiveEditTest, PatchesPersistAndReopenedStoreKeepsThem) {
@@ -291,15 +288,12 @@ TEST_F(LiveEditTest, PatchesPersistAndReopenedStoreKeepsThem) {
   auto ep = registry_->patchEndpoint("default", "web", "10.0.0.1:8080", {uint32_t{7}, true});
   ASSERT_TRUE(ep) << ep.error().message;
 
-  registry_.reset();
-  store_.reset();
-  auto store = SqliteStore::open(dir_.file("registry.db"));
-  ASSERT_TRUE(store);
-  auto reread = (*store)->getService("default", "web");
+  reopen();
+  auto reread = store_->getService("default", "web");
   ASSERT_TRUE(reread);
   EXPECT_EQ(reread->split, patch.split);
   EXPECT_EQ(reread->algorithm, WEFT_LB_WEIGHTED);
-  auto endpoint = (*store)->getEndpoint("default", "web", "10.0.0.1:8080");
+  auto endpoint = store_->getEndpoint("default", "web", "10.0.0.1:8080");
   ASSERT_TRUE(endpoint);
   EXPECT_EQ(endpoint->weight, 7u);
   EXPECT_TRUE(endpoint->drained);
@@ -381,9 +375,11 @@ TEST_F(LiveEditTest, PatchRoutes) {
     const char* message;
   } cases[] = {
       {"/v1/services/default/web", R"({})", 400,
-       "body: nothing to change; give algorithm or split"},
+       "body: nothing to change; give algorithm, maglev_table_size, hash_key, "
+       "affinity_timeout_seconds or split"},
       {"/v1/services/default/web", R"({"vip":"10.96.0.9"})", 400,
-       "vip: unknown field; a service patch has algorithm and split"},
+       "vip: unknown field; a service patch has algorithm, maglev_table_size, hash_key, "
+       "affinity_timeout_seconds or split"},
       {"/v1/services/default/web", R"({"split":{"subsets":[{"value":"v1","percent":50}]}})", 400,
        "split.subsets: percents add up to 50; they must add up to 100"},
       {"/v1/services/default/nope", R"({"algorithm":"random"})", 404,

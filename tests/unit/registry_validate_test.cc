@@ -116,10 +116,11 @@ TEST(RegistryValidate, ServiceRejections) {
          s.ports = {{"a", 80, 6}, {"b", 81, 6}, {"c", 80, 6}};
        },
        "ports[2]: 80/tcp is listed twice (first at ports[0])"},
-      // Maglev has an ABI value but no data path yet. (A value outside the enum's range
-      // would be undefined behaviour before validation even sees it.)
-      {"algorithm", [](Service& s) { s.algorithm = WEFT_LB_MAGLEV; },
-       "algorithm: 4 is not a supported algorithm (round_robin, random, weighted"},
+      // The end marker has an enum value but no algorithm. (A value outside the enum's
+      // range would be undefined behaviour before validation even sees it.)
+      {"algorithm", [](Service& s) { s.algorithm = WEFT_LB_ALGO_MAX; },
+       "algorithm: 5 is not a supported algorithm (round_robin, random, weighted, least_conn, "
+       "maglev)"},
       {"unspecified vip", [](Service& s) { s.vip = ip("0.0.0.0"); },
        "vip: 0.0.0.0 is the unspecified address"},
       {"unspecified v6 vip", [](Service& s) { s.vip = ip("::"); },

@@ -115,6 +115,14 @@ ApiResponse ApiRouter::registerEndpoint(const std::string& ns, const std::string
   if (!create_service) {
     return errorResponse(create_service.error());
   }
+  // The algorithm of a service this call creates (the C API passes its mesh's setting).
+  weft_lb_algo algorithm = WEFT_LB_ROUND_ROBIN;
+  if (auto it = target.query.find("algorithm");
+      it != target.query.end() && !algorithmFromName(it->second, &algorithm)) {
+    return errorResponse(makeError("algorithm: " + registry::quoteValue(it->second) +
+                                       " is not one of " + registry::algorithmNames(),
+                                   registry::kInvalid));
+  }
   auto json = bodyForPath(body, "service", ns, name);
   if (!json) {
     return errorResponse(json.error());
@@ -123,7 +131,7 @@ ApiResponse ApiRouter::registerEndpoint(const std::string& ns, const std::string
   if (!endpoint) {
     return errorResponse(endpoint.error());
   }
-  auto stored = registry_->registerEndpoint(std::move(*endpoint), *create_service);
+  auto stored = registry_->registerEndpoint(std::move(*endpoint), *create_service, algorithm);
   if (!stored) {
     return errorResponse(stored.error());
   }

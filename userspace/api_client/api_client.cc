@@ -214,10 +214,14 @@ Result<ServiceDetail> ApiClient::getService(const std::string& ns, const std::st
 }
 
 Result<registry::Endpoint> ApiClient::registerEndpoint(const registry::Endpoint& endpoint,
-                                                       bool create_service) {
+                                                       bool create_service,
+                                                       weft_lb_algo created_algorithm) {
   std::string target = servicePath(endpoint.ns, endpoint.service) + "/endpoints";
   if (create_service) {
     target += "?create_service=true";
+    if (created_algorithm != WEFT_LB_ROUND_ROBIN) {
+      target += std::string("&algorithm=") + algorithmName(created_algorithm);
+    }
   }
   auto reply = call("POST", target, registry::toJson(endpoint).dump());
   if (!reply) {

@@ -48,8 +48,10 @@ class ApiClient {
   Result<std::vector<registry::Service>> listServices(const std::string& ns = "");
   Result<ServiceDetail> getService(const std::string& ns, const std::string& name);
 
+  // With `create_service`, a missing service is created balanced with `created_algorithm`.
   Result<registry::Endpoint> registerEndpoint(const registry::Endpoint& endpoint,
-                                              bool create_service = false);
+                                              bool create_service = false,
+                                              weft_lb_algo created_algorithm = WEFT_LB_ROUND_ROBIN);
   // `endpoint_id` is "host:port" or "[v6]:port" (Endpoint::id()).
   Status deregisterEndpoint(const std::string& ns, const std::string& service,
                             const std::string& endpoint_id);

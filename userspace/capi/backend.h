@@ -16,8 +16,9 @@ class MeshBackend {
  public:
   virtual ~MeshBackend() = default;
   virtual bool remote() const = 0;
-  // Registers the endpoint, creating its service (with a VIP) when missing.
-  virtual Status registerEndpoint(const registry::Endpoint& endpoint) = 0;
+  // Registers the endpoint, creating its service (with a VIP, balanced with `algorithm`) when
+  // missing; an existing service keeps its own algorithm.
+  virtual Status registerEndpoint(const registry::Endpoint& endpoint, weft_lb_algo algorithm) = 0;
   virtual Status deregisterEndpoint(const registry::Endpoint& endpoint) = 0;
   virtual Result<registry::Endpoint> discover(const std::string& ns, const std::string& name) = 0;
   virtual Result<uint32_t> healthyCount(const std::string& ns, const std::string& name) = 0;

@@ -36,8 +36,8 @@ class LocalBackend final : public MeshBackend {
 
   bool remote() const override { return false; }
 
-  Status registerEndpoint(const registry::Endpoint& endpoint) override {
-    auto registered = registry_.registerEndpoint(endpoint, /*create_service=*/true);
+  Status registerEndpoint(const registry::Endpoint& endpoint, weft_lb_algo algorithm) override {
+    auto registered = registry_.registerEndpoint(endpoint, /*create_service=*/true, algorithm);
     if (!registered.ok())
       return registered.error();
     return {};

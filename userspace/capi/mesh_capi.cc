@@ -89,6 +89,23 @@ DMSCServiceEndpoint* fromRegistry(const weft::registry::Endpoint& in) {
   return out.release();
 }
 
+// The mesh config's LB_* value as the registry's algorithm for services register creates.
+// The data path balances connections, so least requests is least connections.
+weft_lb_algo registryAlgorithm(int lb) {
+  switch (lb) {
+    case LB_RANDOM:
+      return WEFT_LB_RANDOM;
+    case LB_LEAST_CONNECTIONS:
+      return WEFT_LB_LEAST_CONN;
+    case LB_WEIGHTED:
+      return WEFT_LB_WEIGHTED;
+    case LB_CONSISTENT_HASH:
+      return WEFT_LB_MAGLEV;
+    default:
+      return WEFT_LB_ROUND_ROBIN;
+  }
+}
+
 // Register and deregister share validation, counting and error recording.
 template <typename Op>
 int endpointCall(DMSCServiceMesh* mesh, const DMSCServiceEndpoint* endpoint, Op&& op) noexcept {
@@ -175,8 +192,10 @@ bool dmsc_service_mesh_is_remote(const DMSCServiceMesh* mesh) {
 }
 
 int dmsc_service_mesh_register(DMSCServiceMesh* mesh, const DMSCServiceEndpoint* endpoint) {
-  return endpointCall(mesh, endpoint,
-                      [](auto& backend, const auto& e) { return backend.registerEndpoint(e); });
+  // endpointCall holds the mesh's lock while the lambda runs, so settings are read under it.
+  return endpointCall(mesh, endpoint, [mesh](auto& backend, const auto& e) {
+    return backend.registerEndpoint(e, registryAlgorithm(mesh->settings.algorithm));
+  });
 }
 
 int dmsc_service_mesh_deregister(DMSCServiceMesh* mesh, const DMSCServiceEndpoint* endpoint) {

@@ -28,8 +28,8 @@ class RemoteBackend final : public MeshBackend {
 
   bool remote() const override { return true; }
 
-  Status registerEndpoint(const registry::Endpoint& endpoint) override {
-    auto registered = client_.registerEndpoint(endpoint, /*create_service=*/true);
+  Status registerEndpoint(const registry::Endpoint& endpoint, weft_lb_algo algorithm) override {
+    auto registered = client_.registerEndpoint(endpoint, /*create_service=*/true, algorithm);
     if (!registered.ok())
       return registered.error();
     return {};

@@ -213,7 +213,9 @@ class Builder {
     for (const Field& f : s.members) {
       has_family = has_family || (f.name == "family" && f.kind == Field::Kind::kInt);
     }
-    bool backend = startsWith(struct_name, "weft_backend");
+    // weft_member carries the same state bits for a backend within one service.
+    bool backend =
+        startsWith(struct_name, "weft_backend") || startsWith(struct_name, "weft_member");
     for (Field& f : s.members) {
       if (isPadName(f.name)) {
         f.hint = Hint::kPad;

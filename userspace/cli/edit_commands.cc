@@ -4,7 +4,9 @@
 
 #include <charconv>
 
+#include "maps/weft_maps.h"
 #include "userspace/api_client/api_client.h"
+#include "userspace/config/config_validate.h"
 
 namespace weft::cli {
 namespace {
@@ -41,6 +43,21 @@ EditCommands::EditCommands(CLI::App& app, CLI::App& service, CLI::App& backend) 
   set_algorithm_->add_option("ALGORITHM", algorithm_, "round_robin, random, weighted, ...")
       ->required()
       ->check(CLI::IsMember({"round_robin", "random", "weighted", "least_conn", "maglev"}));
+  set_algorithm_->add_option("--table-size", table_size_,
+                             "Maglev table size: a prime in " +
+                                 std::to_string(WEFT_MAGLEV_MIN_SIZE) + ".." +
+                                 std::to_string(WEFT_MAGLEV_MAX_SIZE) + " (default " +
+                                 std::to_string(WEFT_MAGLEV_DEFAULT_SIZE) + ")");
+  set_algorithm_->add_option("--hash-key", hash_key_, "what Maglev hashes")
+      ->check(CLI::IsMember({"client_addr", "client_addr_port"}));
+  set_affinity_ = addTarget(service.add_subcommand(
+      "set-affinity", "keep each client on its backend while it reconnects within SECONDS"));
+  set_affinity_
+      ->add_option("SECONDS", affinity_seconds_,
+                   "idle timeout, 0.." + std::to_string(kMaxAffinityTimeoutSeconds) +
+                       "; 0 turns affinity off")
+      ->required()
+      ->check(CLI::Range(uint32_t{0}, kMaxAffinityTimeoutSeconds));
 
   auto* split = app.add_subcommand("split", "traffic splits between endpoint subsets");
   split->require_subcommand(1);
@@ -67,7 +84,7 @@ CLI::App* EditCommands::addEndpoint(CLI::App* command) {
 
 bool EditCommands::parsed() const {
   for (const CLI::App* command :
-       {set_weight_, drain_, undrain_, set_algorithm_, split_set_, split_clear_}) {
+       {set_weight_, drain_, undrain_, set_algorithm_, set_affinity_, split_set_, split_clear_}) {
     if (command->parsed()) {
       return true;
     }
@@ -85,6 +102,21 @@ Result<nlohmann::json> EditCommands::splitBody() const {
     subsets.push_back(std::move(*subset));
   }
   return nlohmann::json{{"split", {{"key", split_key_}, {"subsets", std::move(subsets)}}}};
+}
+
+nlohmann::json EditCommands::algorithmBody(std::string* message) const {
+  nlohmann::json body = {{"algorithm", algorithm_}};
+  *message = "algorithm " + algorithm_;
+  // Sent only when given, so set-algorithm alone leaves the service's Maglev options alone.
+  if (set_algorithm_->count("--table-size") > 0) {
+    body["maglev_table_size"] = table_size_;
+    *message += ", table size " + std::to_string(table_size_);
+  }
+  if (!hash_key_.empty()) {
+    body["hash_key"] = hash_key_;
+    *message += ", hash key " + hash_key_;
+  }
+  return body;
 }
 
 int EditCommands::run(const api::ClientOptions& options, bool json, std::ostream& out,
@@ -111,8 +143,13 @@ int EditCommands::run(const api::ClientOptions& options, bool json, std::ostream
       message = what + (drain_->parsed() ? ": drained" : ": undrained");
     }
   } else if (set_algorithm_->parsed()) {
-    body = {{"algorithm", algorithm_}};
-    message = "service " + qualified + ": algorithm " + algorithm_;
+    body = algorithmBody(&message);
+    message = "service " + qualified + ": " + message;
+  } else if (set_affinity_->parsed()) {
+    body = {{"affinity_timeout_seconds", affinity_seconds_}};
+    message = "service " + qualified + ": session affinity " +
+              (affinity_seconds_ == 0 ? std::string("off")
+                                      : std::to_string(affinity_seconds_) + "s idle timeout");
   } else if (split_set_->parsed()) {
     auto split = splitBody();
     if (!split) {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // weftctl's live edits through weftd's API, persisted in the registry: backend set-weight,
-// backend drain|undrain, split set|clear and service set-algorithm.
+// backend drain|undrain, split set|clear, service set-algorithm and set-affinity.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -18,8 +18,8 @@ namespace weft::cli {
 
 class EditCommands {
  public:
-  // Adds set-weight, drain and undrain under `backend`, set-algorithm under `service` and a
-  // new `split` command on `app`. All must outlive this object.
+  // Adds set-weight, drain and undrain under `backend`, set-algorithm and set-affinity under
+  // `service` and a new `split` command on `app`. All must outlive this object.
   EditCommands(CLI::App& app, CLI::App& service, CLI::App& backend);
 
   bool parsed() const;
@@ -33,12 +33,17 @@ class EditCommands {
   CLI::App* addEndpoint(CLI::App* command);
   // {"split": {...}} from VALUE=PERCENT arguments.
   Result<nlohmann::json> splitBody() const;
+  // {"algorithm": ...} plus the Maglev options given, and the line that reports it.
+  nlohmann::json algorithmBody(std::string* message) const;
 
   std::string service_;
   std::string ns_ = "default";
   std::string endpoint_id_;
   uint32_t weight_ = 0;
   std::string algorithm_;
+  uint32_t table_size_ = 0;
+  std::string hash_key_;
+  uint32_t affinity_seconds_ = 0;
   std::string split_key_ = "version";
   std::vector<std::string> split_parts_;
 
@@ -46,6 +51,7 @@ class EditCommands {
   CLI::App* drain_ = nullptr;
   CLI::App* undrain_ = nullptr;
   CLI::App* set_algorithm_ = nullptr;
+  CLI::App* set_affinity_ = nullptr;
   CLI::App* split_set_ = nullptr;
   CLI::App* split_clear_ = nullptr;
 };

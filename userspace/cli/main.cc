@@ -46,7 +46,8 @@ int main(int argc, char** argv) {
   auto* service_list = service->add_subcommand("list", "list services");
   auto* backend = app.add_subcommand("backend", "backends in the maps");
   backend->require_subcommand(1);
-  auto* backend_list = backend->add_subcommand("list", "list the active backends");
+  auto* backend_list =
+      backend->add_subcommand("list", "list the active backends and the draining ones");
   std::optional<std::string> backend_service;
   backend_list->add_option("SERVICE", backend_service, "name, vip:port/proto or vip:port");
   weft::cli::ApiCommands api_commands(app, *service);
@@ -84,7 +85,7 @@ int main(int argc, char** argv) {
       return 0;
     }
   } else if (service_list->parsed()) {
-    result = weft::cli::servicesJson(*snap);
+    result = weft::cli::servicesJson(*snap, out == Output::kJson);
   } else if (backend_list->parsed()) {
     auto rows = weft::cli::backendsJson(*snap, backend_service);
     if (!rows) {

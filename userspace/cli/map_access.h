@@ -31,7 +31,7 @@ struct MapInfo {
 Result<std::vector<std::string>> pinnedMapNames(const std::string& bpffs_root);
 
 // NAME as given on the command line -> a pin name from `pins`: the exact name, or NAME
-// plus a layout suffix "_v<N>" when exactly one pin matches ("weft_svc" -> "weft_svc_v1").
+// plus a layout suffix "_v<N>" when exactly one pin matches ("weft_svc" -> "weft_svc_v2").
 // Anything else (including paths) fails with the list of names that exist.
 Result<std::string> resolveMapName(const std::vector<std::string>& pins, const std::string& name);
 

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "maps/weft_maps.h"
 #include "userspace/cli/btf_codec.h"
 #include "userspace/cli/map_access.h"
 #include "userspace/cli/render.h"
@@ -17,7 +18,7 @@ using nlohmann::ordered_json;
 
 constexpr const char* kNameHelp =
     "map name as pinned under <bpffs_root>/maps; the layout suffix may be left off "
-    "(weft_svc = weft_svc_v1)";
+    "(weft_svc = " WEFT_MAP_SVC ")";
 constexpr const char* kKeyHelp =
     "JSON object with every field of the key type, e.g. '{\"svc_id\":1,\"index\":0,"
     "\"half\":0}', or a bare integer for integer keys (array index)";

@@ -35,6 +35,23 @@ Status readConnCounts(const PinLayout& pins, Snapshot& snap) {
   return {};
 }
 
+// Agents that predate drain reporting pin no member map; their services simply show no
+// draining backends.
+Status readMembers(const PinLayout& pins, Snapshot& snap) {
+  auto members = openMap<weft_member_key, weft_member>(pins, WEFT_MAP_MEMBER);
+  if (!members) {
+    return members.error().code == ENOENT ? Status{} : Status{members.error()};
+  }
+  auto entries = members->entries();
+  if (!entries) {
+    return entries.error();
+  }
+  for (const auto& [key, member] : *entries) {
+    snap.members[key.svc_id][key.backend_id] = member.state;
+  }
+  return {};
+}
+
 Status readServices(const PinLayout& pins, Snapshot& snap) {
   auto svc = openMap<weft_svc_key, weft_svc_value>(pins, WEFT_MAP_SVC);
   auto info = openMap<__u32, weft_svc_info>(pins, WEFT_MAP_SVC_INFO);
@@ -75,6 +92,9 @@ Status readServices(const PinLayout& pins, Snapshot& snap) {
   }
   for (const auto& [id, backend] : *all_backends) {
     snap.backends[id] = backend;
+  }
+  if (auto st = readMembers(pins, snap); !st) {
+    return st;
   }
   return readConnCounts(pins, snap);
 }

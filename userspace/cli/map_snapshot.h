@@ -36,7 +36,10 @@ struct Snapshot {
   std::vector<ServiceRow> services;
   std::map<uint32_t, weft_backend> backends;                  // every backend by id
   std::map<uint32_t, std::vector<uint32_t>> active_backends;  // svc id -> ids, slot order
-  std::map<uint32_t, uint64_t> active_connections;            // backend id -> established
+  // weft_member_v1: svc id -> backend id -> WEFT_BE_ACTIVE or WEFT_BE_DRAINING. Holds the
+  // drained backends that slots no longer name, and the members of Maglev tables.
+  std::map<uint32_t, std::map<uint32_t, uint8_t>> members;
+  std::map<uint32_t, uint64_t> active_connections;  // backend id -> established
   std::vector<LinkRow> links;
   std::vector<uint64_t> reason_counts;  // indexed by enum weft_reason, summed over CPUs
   uint64_t revnat_entries = 0;

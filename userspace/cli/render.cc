@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <set>
 #include <vector>
 
 namespace weft::cli {
@@ -92,6 +93,43 @@ bool serviceMatches(const ServiceRow& row, const std::string& wanted) {
   return wanted == no_proto && row.key.proto == WEFT_PROTO_TCP;
 }
 
+struct BackendListing {
+  uint32_t id;
+  bool draining;
+};
+
+// The backends `backend list` shows for one service: the active half's slots in slot order
+// (as connects see them), then ACTIVE members no slot names (a Maglev table's backends), then
+// DRAINING members, which keep only their established connections.
+std::vector<BackendListing> listBackends(const Snapshot& snap, uint32_t svc_id) {
+  std::vector<BackendListing> out;
+  std::set<uint32_t> listed;
+  if (auto ids = snap.active_backends.find(svc_id); ids != snap.active_backends.end()) {
+    for (uint32_t id : ids->second) {
+      out.push_back({id, false});
+      listed.insert(id);
+    }
+  }
+  auto members = snap.members.find(svc_id);
+  if (members == snap.members.end()) {
+    return out;
+  }
+  for (bool draining : {false, true}) {
+    for (const auto& [id, state] : members->second) {
+      bool is_draining = (state & WEFT_BE_DRAINING) != 0;
+      if (is_draining == draining && listed.insert(id).second) {
+        out.push_back({id, draining});
+      }
+    }
+  }
+  return out;
+}
+
+uint64_t activeConnections(const Snapshot& snap, uint32_t backend_id) {
+  auto active = snap.active_connections.find(backend_id);
+  return active == snap.active_connections.end() ? 0 : active->second;
+}
+
 // Table headers shorter than their JSON keys.
 std::string columnName(const std::string& key) {
   return key == "active_connections" ? "active" : key;
@@ -125,7 +163,7 @@ nlohmann::ordered_json statusJson(const Snapshot& snap, const std::string& bpffs
   return out;
 }
 
-nlohmann::ordered_json servicesJson(const Snapshot& snap) {
+nlohmann::ordered_json servicesJson(const Snapshot& snap, bool balancing) {
   nlohmann::ordered_json rows = nlohmann::ordered_json::array();
   for (const ServiceRow& row : snap.services) {
     nlohmann::ordered_json j;
@@ -137,6 +175,10 @@ nlohmann::ordered_json servicesJson(const Snapshot& snap) {
     j["algorithm"] = algoName(row.value.algo);
     j["backends"] = row.value.count;
     j["generation"] = row.value.generation;
+    if (balancing) {
+      j["maglev_size"] = row.value.maglev_size;
+      j["affinity_timeout_seconds"] = row.value.affinity_timeout_s;
+    }
     rows.push_back(j);
   }
   std::sort(rows.begin(), rows.end(),
@@ -153,25 +195,21 @@ Result<nlohmann::ordered_json> backendsJson(const Snapshot& snap,
       continue;
     }
     found = true;
-    auto ids = snap.active_backends.find(row.value.svc_id);
-    if (ids == snap.active_backends.end()) {
-      continue;
-    }
-    for (uint32_t id : ids->second) {
-      auto backend = snap.backends.find(id);
+    for (const BackendListing& listing : listBackends(snap, row.value.svc_id)) {
+      auto backend = snap.backends.find(listing.id);
       if (backend == snap.backends.end()) {
         continue;
       }
       const weft_backend& b = backend->second;
+      uint64_t active = activeConnections(snap, listing.id);
       nlohmann::ordered_json j;
       j["service"] = row.name.empty() ? serviceAddress(row.key) : row.name;
-      j["backend_id"] = id;
+      j["backend_id"] = listing.id;
       j["address"] = formatAddr(b.addr, b.family);
       j["port"] = ntohs(b.port);
       j["protocol"] = protoName(b.proto);
-      j["state"] = stateName(b.state);
-      auto active = snap.active_connections.find(id);
-      j["active_connections"] = active == snap.active_connections.end() ? 0 : active->second;
+      j["state"] = listing.draining ? (active > 0 ? "draining" : "drained") : stateName(b.state);
+      j["active_connections"] = active;
       rows.push_back(j);
     }
   }

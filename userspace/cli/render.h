@@ -13,10 +13,14 @@
 namespace weft::cli {
 
 nlohmann::ordered_json statusJson(const Snapshot& snap, const std::string& bpffs_root);
-nlohmann::ordered_json servicesJson(const Snapshot& snap);
+// With `balancing`, rows also carry maglev_size and affinity_timeout_seconds (for -o json;
+// the table stays narrow).
+nlohmann::ordered_json servicesJson(const Snapshot& snap, bool balancing = false);
 
 // Backends of one service (matched by name, "vip:port/proto" or "vip:port"), or of all
-// services when `service` is empty. Fails when the service is unknown.
+// services when `service` is empty. Fails when the service is unknown. Active backends come
+// first in slot order; draining members follow with state "draining" while they still hold
+// connections and "drained" once their count is 0.
 Result<nlohmann::ordered_json> backendsJson(const Snapshot& snap,
                                             const std::optional<std::string>& service);
 

@@ -16,4 +16,9 @@ bool endpointUsable(const Endpoint& endpoint, const HealthView& health, int64_t 
          health.healthy(endpoint);
 }
 
+bool endpointDraining(const Endpoint& endpoint, const HealthView& health, int64_t now_ms) {
+  return endpoint.weight > 0 && endpoint.drained && !endpointExpired(endpoint, now_ms) &&
+         health.healthy(endpoint);
+}
+
 }  // namespace weft::registry

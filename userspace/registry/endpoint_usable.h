@@ -17,6 +17,11 @@ bool endpointExpired(const Endpoint& endpoint, int64_t now_ms);
 // connections stay, new ones go elsewhere).
 bool endpointUsable(const Endpoint& endpoint, const HealthView& health, int64_t now_ms);
 
+// Drained (the flag) but otherwise usable: healthy, not expired, weight above 0. The data path
+// keeps such an endpoint as a draining member: no new connections, its established ones stay
+// and are counted. Unhealthy, expired and weight-0 endpoints are not members at all.
+bool endpointDraining(const Endpoint& endpoint, const HealthView& health, int64_t now_ms);
+
 // A HealthView for when no checker runs: every endpoint counts as healthy.
 class AllHealthy : public HealthView {
  public:

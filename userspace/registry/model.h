@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "maps/weft_maps.h"
+#include "userspace/config/agent_config.h"
 #include "userspace/config/ip_addr.h"
 
 namespace weft::registry {
@@ -53,6 +54,11 @@ struct Service {
   // When set, the data path balances the service as "weighted" over the split's subsets,
   // whatever `algorithm` says; clearing the split brings `algorithm` back.
   std::optional<TrafficSplit> split;
+  // Maglev only: a prime in [WEFT_MAGLEV_MIN_SIZE, WEFT_MAGLEV_MAX_SIZE], 0 for the default.
+  uint32_t maglev_table_size = 0;
+  HashKey hash_key = HashKey::kClientAddr;  // what Maglev hashes
+  // Session affinity idle timeout under any algorithm; 0 = off, at most kMaxAffinitySeconds.
+  uint32_t affinity_timeout_seconds = 0;
   uint64_t revision = 0;  // store revision of the last change; 0 before stored
 
   bool operator==(const Service&) const = default;

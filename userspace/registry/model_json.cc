@@ -183,6 +183,18 @@ Status algorithmField(const Fields& fields, weft_lb_algo* out) {
   return {};
 }
 
+Status hashKeyField(const Fields& fields, HashKey* out) {
+  std::string name;
+  if (auto st = fields.string("hash_key", &name); !st || fields.find("hash_key") == nullptr) {
+    return st;
+  }
+  if (!hashKeyFromName(name, out)) {
+    return invalid(fields.field("hash_key"),
+                   quoteValue(name) + " is not one of client_addr, client_addr_port");
+  }
+  return {};
+}
+
 Status healthKindField(const Fields& fields, HealthCheckKind* out) {
   std::string name;
   if (auto st = fields.string("kind", &name); !st || fields.find("kind") == nullptr) {
@@ -278,6 +290,9 @@ json toJson(const Service& service, JsonForm form) {
            {"ports", std::move(ports)},
            {"labels", labelsJson(service.labels)},
            {"algorithm", algorithmName(service.algorithm)},
+           {"maglev_table_size", service.maglev_table_size},
+           {"hash_key", hashKeyName(service.hash_key)},
+           {"affinity_timeout_seconds", service.affinity_timeout_seconds},
            {"revision", service.revision}};
   if (service.vip) {
     out["vip"] = service.vip->toString();
@@ -291,6 +306,10 @@ json toJson(const Service& service, JsonForm form) {
     out.erase("revision");
     dropDefault(out, "labels", service.labels, defaults.labels);
     dropDefault(out, "algorithm", service.algorithm, defaults.algorithm);
+    dropDefault(out, "maglev_table_size", service.maglev_table_size, defaults.maglev_table_size);
+    dropDefault(out, "hash_key", service.hash_key, defaults.hash_key);
+    dropDefault(out, "affinity_timeout_seconds", service.affinity_timeout_seconds,
+                defaults.affinity_timeout_seconds);
   }
   return out;
 }
@@ -358,8 +377,8 @@ Result<ServicePort> servicePortFromJson(const json& value, const std::string& pa
 Result<Service> serviceFromJson(const json& value, const std::string& path) {
   Fields fields(value, path);
   Service service;
-  Status st =
-      fields.check({"name", "ns", "ports", "labels", "algorithm", "vip", "split", "revision"});
+  Status st = fields.check({"name", "ns", "ports", "labels", "algorithm", "maglev_table_size",
+                            "hash_key", "affinity_timeout_seconds", "vip", "split", "revision"});
   if (st) {
     st = fields.string("name", &service.name, true);
   }
@@ -371,6 +390,18 @@ Result<Service> serviceFromJson(const json& value, const std::string& path) {
   }
   if (st) {
     st = algorithmField(fields, &service.algorithm);
+  }
+  // Any uint32 here; whether it is a usable prime is validateService's question.
+  if (st) {
+    st = fields.integer<uint32_t>("maglev_table_size", 0, std::numeric_limits<uint32_t>::max(),
+                                  &service.maglev_table_size);
+  }
+  if (st) {
+    st = hashKeyField(fields, &service.hash_key);
+  }
+  if (st) {
+    st = fields.integer<uint32_t>("affinity_timeout_seconds", 0, kMaxAffinitySeconds,
+                                  &service.affinity_timeout_seconds);
   }
   if (st) {
     st = fields.integer<uint64_t>("revision", 0, std::numeric_limits<uint64_t>::max(),

@@ -21,7 +21,9 @@ enum class JsonForm { kFull, kStored };
 nlohmann::json toJson(const ServicePort& port, JsonForm form = JsonForm::kFull);
 // {"key":"version","subsets":[{"value":"v1","percent":90},{"value":"v2","percent":10}]}
 nlohmann::json toJson(const TrafficSplit& split);
-// "vip" and "split" only when set.
+// "vip" and "split" only when set. kStored leaves maglev_table_size, hash_key and
+// affinity_timeout_seconds out at their defaults, like every default: a service that uses
+// none of them is stored exactly as agents that predate them stored it.
 nlohmann::json toJson(const Service& service, JsonForm form = JsonForm::kFull);
 nlohmann::json toJson(const HealthCheck& health);
 nlohmann::json toJson(const Endpoint& endpoint, JsonForm form = JsonForm::kFull);

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "userspace/config/agent_config.h"
+#include "userspace/config/config_validate.h"
 #include "userspace/registry/registry.h"
 
 namespace weft::registry {
@@ -111,6 +112,27 @@ Status checkPorts(const std::vector<ServicePort>& ports, const std::string& path
     }
   }
   return {};
+}
+
+// Maglev table size, hash key, affinity timeout, and least_conn only on TCP ports.
+Status validateBalancing(const Service& service, const std::string& path) {
+  if (service.algorithm == WEFT_LB_LEAST_CONN) {
+    for (const ServicePort& port : service.ports) {
+      if (port.protocol == WEFT_PROTO_UDP) {
+        return invalid(fieldPath(path, "algorithm"), leastConnUdpProblem(service.name, port.port));
+      }
+    }
+  }
+  if (std::string problem = maglevTableSizeProblem(service.maglev_table_size); !problem.empty()) {
+    return invalid(fieldPath(path, "maglev_table_size"), problem);
+  }
+  if (service.hash_key != HashKey::kClientAddr && service.hash_key != HashKey::kClientAddrPort) {
+    return invalid(fieldPath(path, "hash_key"),
+                   fmt::format("{} is not client_addr or client_addr_port",
+                               static_cast<int>(service.hash_key)));
+  }
+  return checkRange<uint32_t>(fieldPath(path, "affinity_timeout_seconds"),
+                              service.affinity_timeout_seconds, 0, kMaxAffinitySeconds);
 }
 
 }  // namespace
@@ -321,6 +343,9 @@ Status validateService(const Service& service, const std::string& path) {
     return invalid(fieldPath(path, "algorithm"),
                    fmt::format("{} is not a supported algorithm ({})",
                                static_cast<int>(service.algorithm), algorithmNames()));
+  }
+  if (auto st = validateBalancing(service, path); !st) {
+    return st;
   }
   if (service.split) {
     if (auto st = validateSplit(*service.split, fieldPath(path, "split")); !st) {

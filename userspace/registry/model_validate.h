@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "userspace/common/result.h"
+#include "userspace/config/config_validate.h"
 #include "userspace/registry/model.h"
 
 namespace weft::registry {
@@ -28,6 +29,7 @@ inline constexpr int kMinHttpStatus = 100;
 inline constexpr int kMaxHttpStatus = 599;
 inline constexpr size_t kMaxSplitSubsets = 16;
 inline constexpr uint32_t kSplitPercentTotal = 100;
+inline constexpr uint32_t kMaxAffinitySeconds = kMaxAffinityTimeoutSeconds;
 
 // "path.key", or "key" at the top level.
 std::string fieldPath(const std::string& path, std::string_view key);

@@ -51,6 +51,25 @@ bool declaredByConfig(const T& item) {
   return it != item.labels.end() && it->second == kSourceConfig;
 }
 
+// The first field the patch changes that the config file owns for services it declares, or
+// "" when it changes none (setting a field to its current value is no change).
+std::string fileOwnedChange(const Service& service, const ServicePatch& patch) {
+  if (patch.algorithm && *patch.algorithm != service.algorithm) {
+    return "algorithm";
+  }
+  if (patch.maglev_table_size && *patch.maglev_table_size != service.maglev_table_size) {
+    return "maglev_table_size";
+  }
+  if (patch.hash_key && *patch.hash_key != service.hash_key) {
+    return "hash_key";
+  }
+  if (patch.affinity_timeout_seconds &&
+      *patch.affinity_timeout_seconds != service.affinity_timeout_seconds) {
+    return "affinity_timeout_seconds";
+  }
+  return "";
+}
+
 }  // namespace
 
 Registry::Registry(Store& store, std::vector<Cidr> vip_ranges, std::function<int64_t()> now_ms)
@@ -191,14 +210,24 @@ Result<Service> Registry::patchService(const std::string& ns, const std::string&
   if (!service) {
     return service.error();
   }
-  if (patch.algorithm && *patch.algorithm != service->algorithm && declaredByConfig(*service)) {
-    return makeError(fmt::format("algorithm: service {} is declared in weftd's config file "
-                                 "(label {}={}); change its algorithm there",
-                                 serviceKey(ns, name), kSourceLabel, kSourceConfig),
+  if (std::string field = fileOwnedChange(*service, patch);
+      !field.empty() && declaredByConfig(*service)) {
+    return makeError(fmt::format("{}: service {} is declared in weftd's config file "
+                                 "(label {}={}); change its {} there",
+                                 field, serviceKey(ns, name), kSourceLabel, kSourceConfig, field),
                      kConflict);
   }
   if (patch.algorithm) {
     service->algorithm = *patch.algorithm;
+  }
+  if (patch.maglev_table_size) {
+    service->maglev_table_size = *patch.maglev_table_size;
+  }
+  if (patch.hash_key) {
+    service->hash_key = *patch.hash_key;
+  }
+  if (patch.affinity_timeout_seconds) {
+    service->affinity_timeout_seconds = *patch.affinity_timeout_seconds;
   }
   if (patch.set_split) {
     service->split = patch.split;
@@ -216,7 +245,8 @@ Status Registry::deregisterService(const std::string& ns, const std::string& nam
   return store_.deleteService(ns, name);
 }
 
-Result<Endpoint> Registry::registerEndpoint(Endpoint endpoint, bool create_service) {
+Result<Endpoint> Registry::registerEndpoint(Endpoint endpoint, bool create_service,
+                                            weft_lb_algo created_algorithm) {
   std::lock_guard lock(mutex_);
   if (auto st = validateEndpoint(endpoint); !st) {
     return st.error();
@@ -228,6 +258,7 @@ Result<Endpoint> Registry::registerEndpoint(Endpoint endpoint, bool create_servi
     created.name = endpoint.service;
     created.ns = endpoint.ns;
     created.ports = {{endpoint.port_name, endpoint.port, WEFT_PROTO_TCP}};
+    created.algorithm = created_algorithm;
     // A VIP of the endpoint's family: the data path balances only within one family.
     auto registered = registerServiceLocked(std::move(created), endpoint.host.family);
     if (!registered && registered.error().code == kConflict) {

@@ -31,6 +31,9 @@ inline constexpr const char* kSourceConfig = "config";
 // Live edits of one service: only the fields that are set change.
 struct ServicePatch {
   std::optional<weft_lb_algo> algorithm;
+  std::optional<uint32_t> maglev_table_size;
+  std::optional<HashKey> hash_key;
+  std::optional<uint32_t> affinity_timeout_seconds;
   bool set_split = false;             // when true, `split` replaces the service's split
   std::optional<TrafficSplit> split;  // nullopt with set_split clears it
 };
@@ -62,14 +65,17 @@ class Registry {
   Result<Service> updateService(Service service);
   Status deregisterService(const std::string& ns, const std::string& name);
   // One read and one write, so the data path sees the change as one backend-set flip (a
-  // blue-green switch is one patch of the split). Changing the algorithm of a service
-  // declared in the config file is kConflict: the file would set it back on reload.
+  // blue-green switch is one patch of the split). Changing the algorithm, Maglev table size,
+  // hash key or affinity timeout of a service declared in the config file is kConflict: the
+  // file would set it back on reload.
   Result<Service> patchService(const std::string& ns, const std::string& name,
                                const ServicePatch& patch);
 
   // Unknown service -> kNotFound unless `create_service` (then a service with one port,
-  // endpoint's port, tcp, is registered first). Duplicate host:port -> kConflict.
-  Result<Endpoint> registerEndpoint(Endpoint endpoint, bool create_service = false);
+  // endpoint's port, tcp, balanced with `created_algorithm`, is registered first; an existing
+  // service keeps its algorithm). Duplicate host:port -> kConflict.
+  Result<Endpoint> registerEndpoint(Endpoint endpoint, bool create_service = false,
+                                    weft_lb_algo created_algorithm = WEFT_LB_ROUND_ROBIN);
   Status deregisterEndpoint(const std::string& ns, const std::string& service,
                             const std::string& endpoint_id);
   // Refreshes last_heartbeat_ms of a TTL endpoint.
@@ -112,7 +118,8 @@ class Registry {
 
 // The data path's view of a snapshot: one ServiceConfig per service port, named
 // "<name>.<ns>" (with ":<port name>" when the service has several ports), holding the usable
-// endpoints that serve that port. Pure function.
+// endpoints that serve that port and, marked draining, the drained ones that are otherwise
+// usable (endpointDraining). Backends are sorted by address and port. Pure function.
 std::vector<ServiceConfig> toServiceConfigs(const Snapshot& snapshot, const HealthView& health,
                                             int64_t now_ms);
 // The same for one service and its endpoints (endpoints of other services are ignored);

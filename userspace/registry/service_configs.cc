@@ -116,6 +116,27 @@ std::vector<BackendConfig> splitBackends(const TrafficSplit& split,
   return out;
 }
 
+// Sorted so that an unchanged set compares equal and the controller writes nothing; one
+// entry per address (an active one wins over a draining one). Only active backends take
+// slots, so only they are cut to the slot limit.
+std::vector<BackendConfig> sortedBackends(std::vector<BackendConfig> backends) {
+  std::sort(backends.begin(), backends.end(), [](const BackendConfig& a, const BackendConfig& b) {
+    return std::tie(a.address, a.port, a.draining) < std::tie(b.address, b.port, b.draining);
+  });
+  auto same_address = [](const BackendConfig& a, const BackendConfig& b) {
+    return a.address == b.address && a.port == b.port;
+  };
+  backends.erase(std::unique(backends.begin(), backends.end(), same_address), backends.end());
+
+  size_t active = 0;
+  auto over_limit = [&](const BackendConfig& be) {
+    // TODO(weft): report services cut to the slot limit instead of truncating quietly.
+    return !be.draining && ++active > WEFT_MAX_SLOTS_PER_SVC;
+  };
+  backends.erase(std::remove_if(backends.begin(), backends.end(), over_limit), backends.end());
+  return backends;
+}
+
 }  // namespace
 
 std::vector<ServiceConfig> toServiceConfigs(const Service& service,
@@ -127,17 +148,29 @@ std::vector<ServiceConfig> toServiceConfigs(const Service& service,
   }
   for (size_t i = 0; i < service.ports.size(); ++i) {
     const ServicePort& port = service.ports[i];
-    ServiceConfig config{
-        configName(service, port), *service.vip, port.port, port.protocol, service.algorithm, {}};
+    ServiceConfig config;
+    config.name = configName(service, port);
+    config.vip = *service.vip;
+    config.port = port.port;
+    config.protocol = port.protocol;
+    config.algorithm = service.algorithm;
+    config.maglev_table_size = service.maglev_table_size;
+    config.hash_key = service.hash_key;
+    config.affinity_timeout_s = service.affinity_timeout_seconds;
 
     std::vector<const Endpoint*> usable;
+    std::vector<const Endpoint*> draining;
     for (const Endpoint& ep : endpoints) {
       // "" serves the first port; an endpoint of the other family cannot be balanced to.
       bool serves = ep.port_name == port.name || (ep.port_name.empty() && i == 0);
       bool mine = ep.ns == service.ns && ep.service == service.name;
-      if (mine && serves && ep.host.family == service.vip->family &&
-          endpointUsable(ep, health, now_ms)) {
+      if (!mine || !serves || ep.host.family != service.vip->family) {
+        continue;
+      }
+      if (endpointUsable(ep, health, now_ms)) {
         usable.push_back(&ep);
+      } else if (endpointDraining(ep, health, now_ms)) {
+        draining.push_back(&ep);
       }
     }
     if (service.split) {
@@ -148,20 +181,11 @@ std::vector<ServiceConfig> toServiceConfigs(const Service& service,
         config.backends.push_back({ep->host, ep->port, ep->weight});
       }
     }
-    // Sorted so that an unchanged set compares equal and the controller writes nothing.
-    std::sort(config.backends.begin(), config.backends.end(),
-              [](const BackendConfig& a, const BackendConfig& b) {
-                return std::tie(a.address, a.port) < std::tie(b.address, b.port);
-              });
-    auto same_address = [](const BackendConfig& a, const BackendConfig& b) {
-      return a.address == b.address && a.port == b.port;
-    };
-    config.backends.erase(std::unique(config.backends.begin(), config.backends.end(), same_address),
-                          config.backends.end());
-    if (config.backends.size() > WEFT_MAX_SLOTS_PER_SVC) {
-      // TODO(weft): report services cut to the slot limit instead of truncating quietly.
-      config.backends.resize(WEFT_MAX_SLOTS_PER_SVC);
+    // Draining members take no share of a split: they get no new connections at all.
+    for (const Endpoint* ep : draining) {
+      config.backends.push_back({ep->host, ep->port, ep->weight, true});
     }
+    config.backends = sortedBackends(std::move(config.backends));
     out.push_back(std::move(config));
   }
   return out;
