@@ -5,6 +5,7 @@
 """usage:
   gen_services.py vip N INDEX
   gen_services.py weftd N --cgroup DIR --bpffs-root DIR --backend-port P --state-dir DIR
+                  [--algorithm A] [--affinity-timeout S]
   gen_services.py iptables N --backend-port P
 """
 
@@ -25,7 +26,8 @@ def vip(index):
     return address
 
 
-def weftd_config(count, cgroup, bpffs_root, backend_port, state_dir, algorithm="round_robin"):
+def weftd_config(count, cgroup, bpffs_root, backend_port, state_dir, algorithm="round_robin",
+                 affinity_timeout=0):
     lines = [
         f"cgroup: {cgroup}",
         f"bpffs_root: {bpffs_root}",
@@ -44,6 +46,10 @@ def weftd_config(count, cgroup, bpffs_root, backend_port, state_dir, algorithm="
             f"    port: {SERVICE_PORT}",
             "    protocol: tcp",
             f"    algorithm: {algorithm}",
+        ]
+        if affinity_timeout:
+            lines.append(f"    affinity_timeout_seconds: {affinity_timeout}")
+        lines += [
             "    backends:",
             f"      - address: {BACKEND_ADDR}",
             f"        port: {backend_port}",
@@ -78,6 +84,8 @@ def main():
     parser.add_argument("--bpffs-root")
     parser.add_argument("--backend-port", type=int)
     parser.add_argument("--algorithm", default="round_robin")
+    parser.add_argument("--affinity-timeout", type=int, default=0,
+                        help="session affinity idle timeout in seconds (0: off)")
     args = parser.parse_args()
 
     if args.count < 1:
@@ -88,7 +96,8 @@ def main():
         if not (args.cgroup and args.bpffs_root and args.backend_port and args.state_dir):
             sys.exit("weftd: --cgroup, --bpffs-root, --backend-port and --state-dir are required")
         print("\n".join(weftd_config(args.count, args.cgroup, args.bpffs_root,
-                                     args.backend_port, args.state_dir, args.algorithm)))
+                                     args.backend_port, args.state_dir, args.algorithm,
+                                     args.affinity_timeout)))
     else:
         if not args.backend_port:
             sys.exit("iptables: --backend-port is required")

@@ -98,10 +98,10 @@ measure() {
   done
   [[ -n $direct_rate ]] || direct_rate=${r[rate]}
   pct=$(awk -v a="${r[rate]}" -v b="$direct_rate" 'BEGIN { printf "%.0f%%", b ? 100 * a / b : 0 }')
-  rows+=("$(printf '%-32s %9s %9s %9s %9s %7s' "$label" "${r[rate]}" "${r[p50_us]}" \
+  rows+=("$(printf '%-40s %9s %9s %9s %9s %7s' "$label" "${r[rate]}" "${r[p50_us]}" \
     "${r[p99_us]}" "$pct" "$errors")")
   if ((errors > 0)); then
-    rows+=("$(printf '%-32s first error: %s' "" "$(printf '%s\n' "${lines[@]}" |
+    rows+=("$(printf '%-40s first error: %s' "" "$(printf '%s\n' "${lines[@]}" |
       grep -v 'error=none' | head -n 1 | sed 's/.* error=//')")")
   fi
 }
@@ -113,13 +113,26 @@ service_count_is() {
   [[ $n == "$1" ]]
 }
 
-# weft_apply N: writes an N-service config pointing at the current backend and waits (bounded)
-# until weftctl shows all N services. Starts weftd on first use, then reloads with SIGHUP.
+# services_balance_with ALGORITHM AFFINITY_SECONDS: every service shows both, so a case label
+# never names a setting the data path did not get.
+services_balance_with() {
+  "$weftctl" --bpffs-root "$SB_BPFFS" -o json service list 2>/dev/null | python3 -c '
+import json, sys
+rows = json.load(sys.stdin)
+ok = all(r["algorithm"] == sys.argv[1] and r.get("affinity_timeout_seconds", 0) == int(sys.argv[2])
+         for r in rows)
+sys.exit(0 if rows and ok else 1)' "$1" "$2" 2>/dev/null
+}
+
+# weft_apply N [ALGORITHM [AFFINITY_SECONDS]]: writes an N-service config pointing at the current
+# backend and waits (bounded) until weftctl shows all N services with that algorithm and affinity
+# timeout. Starts weftd on first use, then reloads with SIGHUP.
 weftd_pid=""
 weft_apply() {
-  local n=$1 algorithm=${2:-round_robin} deadline=$((SECONDS + 120))
+  local n=$1 algorithm=${2:-round_robin} affinity=${3:-0} deadline=$((SECONDS + 120))
   python3 "$gen" weftd "$n" --cgroup "$SB_CG" --bpffs-root "$SB_BPFFS" \
-    --backend-port "$backend_port" --state-dir "$SB_TMP" --algorithm "$algorithm" >"$config.tmp"
+    --backend-port "$backend_port" --state-dir "$SB_TMP" --algorithm "$algorithm" \
+    --affinity-timeout "$affinity" >"$config.tmp"
   mv "$config.tmp" "$config"
   if [[ -z $weftd_pid ]]; then
     sandbox_spawn "$SB_TMP/weftd.log" "$weftd" --config "$config" --log-level warn
@@ -128,8 +141,11 @@ weft_apply() {
     kill -HUP "$weftd_pid"
   fi
   # A reload that keeps the service count must still show the new backend port.
-  until service_count_is "$n" && "$weftctl" --bpffs-root "$SB_BPFFS" -o json backend list \
-    "$(python3 "$gen" vip "$n" $((n - 1))):80" 2>/dev/null | grep -q "\"port\": *$backend_port"; do
+  local last_vip
+  last_vip=$(python3 "$gen" vip "$n" $((n - 1)))
+  until service_count_is "$n" && services_balance_with "$algorithm" "$affinity" &&
+    "$weftctl" --bpffs-root "$SB_BPFFS" -o json backend list "$last_vip:80" 2>/dev/null |
+    grep -q "\"port\": *$backend_port"; do
     pid_gone "$weftd_pid" && tail -n 20 "$SB_TMP/weftd.log" >&2 && die "bench: weftd exited"
     ((SECONDS < deadline)) || die "bench: weftd did not apply $n services in time"
     sleep 0.2
@@ -151,13 +167,22 @@ measure "weft, 1 service" in_mesh "$(python3 "$gen" vip 1 0)" 80
 stop_backend
 
 # The other algorithms on the same single service: the cost of each decision (least_conn
-# also pays for its sockops accounting of every connection).
-for algorithm in random weighted least_conn; do
+# also pays for its sockops accounting of every connection; maglev hashes the client and
+# reads one table entry).
+for algorithm in random weighted least_conn maglev; do
   start_backend
   weft_apply 1 "$algorithm"
   measure "weft, 1 service, $algorithm" in_mesh "$(python3 "$gen" vip 1 0)" 80
   stop_backend
 done
+
+# Session affinity on top of round robin: every connect after the first is an affinity hit
+# (the client, an unbound socket, is the benchmark's network namespace), so this measures the
+# lookup, the member check and the refresh.
+start_backend
+weft_apply 1 round_robin 30
+measure "weft, 1 service, round_robin + affinity" in_mesh "$(python3 "$gen" vip 1 0)" 80
+stop_backend
 
 start_backend
 weft_apply 10000
@@ -185,7 +210,7 @@ for n in 1 1000 10000; do
 done
 
 echo
-printf '%-32s %9s %9s %9s %9s %7s\n' "case" "conn/s" "p50 us" "p99 us" "vs direct" "errors"
+printf '%-40s %9s %9s %9s %9s %7s\n' "case" "conn/s" "p50 us" "p99 us" "vs direct" "errors"
 printf '%s\n' "${rows[@]}"
 echo
 echo "$weft_note"

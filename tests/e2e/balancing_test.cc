@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
-// Connect-time balancing: exact round-robin spread, no redirect outside the mesh
-// cgroup, and immediate ECONNREFUSED for a service without backends.
+// Connect-time balancing: exact round-robin spread, random spread under a chi-square
+// bound, no redirect outside the mesh cgroup, and immediate ECONNREFUSED for a service
+// without backends.
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -55,6 +59,46 @@ TEST_F(AgentTest, RoundRobinReachesEachBackendExactlyAndOnlyInsideTheMesh) {
   EXPECT_TRUE(outside == "error:connect:ENETUNREACH" || outside == "error:connect:ECONNREFUSED")
       << outside;
   EXPECT_EQ(b1.accepted() + b2.accepted() + b3.accepted(), 300u);
+}
+
+// "b1=310 b2=295" -> {b1: 310, b2: 295}.
+std::map<std::string, int> parseCounts(const std::string& text) {
+  std::map<std::string, int> out;
+  std::istringstream in(text);
+  std::string item;
+  while (in >> item) {
+    auto eq = item.rfind('=');
+    out[item.substr(0, eq)] = eq == std::string::npos ? -1 : std::stoi(item.substr(eq + 1));
+  }
+  return out;
+}
+
+TEST_F(AgentTest, RandomSpreadPassesAChiSquareTest) {
+  auto& b1 = tcpServer("b1");
+  auto& b2 = tcpServer("b2");
+  auto& b3 = tcpServer("b3");
+  AgentConfig config = sandbox_.baseConfig();
+  std::vector<BackendSpec> backends = {backendOf(b1), backendOf(b2), backendOf(b3)};
+  config.services.push_back({"web", "10.96.0.10", 80, "tcp", "random", backends});
+  ASSERT_NO_FATAL_FAILURE(startAgent(config));
+  Endpoint vip = endpoint("10.96.0.10", 80);
+
+  constexpr int kConnects = 900;
+  // The chi-square quantile for 2 degrees of freedom at p = 1e-6: a fair picker exceeds it
+  // once in a million runs.
+  constexpr double kChiSquareLimit = 27.63;
+  std::string spread = runClient(sandbox_.procsFile(), [&] { return countNames(vip, kConnects); });
+  auto counts = parseCounts(spread);
+  ASSERT_EQ(counts.size(), 3u) << spread;
+  double expected = kConnects / 3.0;
+  double chi_square = 0;
+  for (const char* name : {"b1", "b2", "b3"}) {
+    double diff = counts[name] - expected;
+    chi_square += diff * diff / expected;
+  }
+  std::printf("random over 3 backends, %d connects: %s, chi-square %.2f (limit %.2f)\n", kConnects,
+              spread.c_str(), chi_square, kChiSquareLimit);
+  EXPECT_LT(chi_square, kChiSquareLimit) << spread;
 }
 
 TEST_F(AgentTest, WeightedSharesFollowTheWeightsExactlyAndWeightZeroGetsNothing) {

@@ -61,6 +61,15 @@ std::string renderYaml(const AgentConfig& config) {
     out << "    port: " << svc.port << "\n";
     out << "    protocol: " << svc.protocol << "\n";
     out << "    algorithm: " << svc.algorithm << "\n";
+    if (svc.maglev_table_size >= 0) {
+      out << "    maglev_table_size: " << svc.maglev_table_size << "\n";
+    }
+    if (!svc.hash_key.empty()) {
+      out << "    hash_key: " << svc.hash_key << "\n";
+    }
+    if (svc.affinity_timeout_seconds >= 0) {
+      out << "    affinity_timeout_seconds: " << svc.affinity_timeout_seconds << "\n";
+    }
     out << "    backends:" << (svc.backends.empty() ? " []" : "") << "\n";
     for (const BackendSpec& be : svc.backends) {
       out << "      - address: " << quoted(be.address) << "\n";

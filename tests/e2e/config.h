@@ -21,6 +21,11 @@ struct ServiceSpec {
   std::string protocol = "tcp";
   std::string algorithm = "round_robin";
   std::vector<BackendSpec> backends;
+  // The keys below are written only when set (>= 0, non-empty), so the agent's defaults apply
+  // otherwise and tests can write values the agent must refuse.
+  int64_t maglev_table_size = -1;
+  std::string hash_key = {};  // client_addr | client_addr_port
+  int64_t affinity_timeout_seconds = -1;
 };
 
 struct AgentConfig {

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // Least connections: the sockops counts follow live connections (up on establish, down on
-// close, refused connects never counted) and new connects go to the less loaded backend.
+// close, refused connects never counted) and new connects go to the less loaded backend. UDP
+// services cannot use it: weftd refuses such a config at start and on reload.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include <chrono>
 #include <map>
@@ -18,6 +20,7 @@ namespace weft::e2e {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using nlohmann::json;
 
 constexpr milliseconds kReplyTimeout(3000);
 constexpr milliseconds kCountTimeout(5000);
@@ -211,6 +214,54 @@ TEST_F(AgentTest, LeastConnCountsSurviveAnAgentRestartAndStillComeDownOnClose) {
   holder.channel().send("done");
   EXPECT_TRUE(holder.wait(milliseconds(10000)));
   EXPECT_TRUE(waitForCounts(sandbox_, "web", {{addrOf(b1), 0}}, &last)) << last;
+}
+
+// The validator's words (JSON-escaped in the log, hence no quotes in these pieces).
+constexpr const char* kLeastConnUdp = "least_conn counts TCP connections";
+
+TEST_F(AgentTest, LeastConnOnAUdpServiceIsRefusedAtStartAndOnReload) {
+  auto& u1 = udpServer("u1");
+  auto& b1 = tcpServer("b1");
+  AgentConfig bad = sandbox_.baseConfig();
+  bad.services.push_back({"web", "10.96.0.10", 80, "tcp", "round_robin", {backendOf(b1)}});
+  bad.services.push_back({"dns", "10.96.0.11", 53, "udp", "least_conn", {backendOf(u1)}});
+  ASSERT_TRUE(sandbox_.writeConfig(bad));
+  ASSERT_TRUE(sandbox_.startAgent());
+  int status = sandbox_.agent().waitExit(milliseconds(10000));
+  ASSERT_NE(status, -1) << "weftd kept running on a least_conn udp service\n" << sandbox_.logText();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0) << status;
+  std::string log = sandbox_.logText();
+  EXPECT_NE(log.find(kLeastConnUdp), std::string::npos) << log;
+  EXPECT_NE(log.find("services[1].algorithm"), std::string::npos) << log;
+  EXPECT_NE(log.find("port 53 is udp"), std::string::npos) << log;
+
+  // A running agent keeps its state when a reload brings the same mistake.
+  AgentConfig good = bad;
+  good.services[1].algorithm = "round_robin";
+  ASSERT_NO_FATAL_FAILURE(startAgent(good));
+  auto before = sandbox_.backendList("dns");
+  ASSERT_TRUE(before.has_value());
+  size_t log_size = sandbox_.logText().size();
+  ASSERT_TRUE(sandbox_.writeConfig(bad));
+  ASSERT_TRUE(sandbox_.reloadAgent());
+  auto deadline = Clock::now() + milliseconds(10000);
+  while (sandbox_.logText().find(kLeastConnUdp, log_size) == std::string::npos &&
+         Clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  EXPECT_NE(sandbox_.logText().find(kLeastConnUdp, log_size), std::string::npos)
+      << sandbox_.logText();
+  EXPECT_TRUE(sandbox_.agent().running());
+  json services =
+      json::parse(sandbox_.weftctl({"-o", "json", "service", "list"}).out, nullptr, false);
+  for (const json& svc : services) {
+    if (svc.is_object() && svc.value("port", 0) == 53) {
+      EXPECT_EQ(svc.value("algorithm", ""), "round_robin") << services.dump();
+    }
+  }
+  auto after = sandbox_.backendList("dns");
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(after->size(), before->size());
 }
 
 }  // namespace

@@ -56,7 +56,7 @@ TEST_F(MapWeftctlTest, ListShowsEveryPinnedMapWithItsShape) {
   json svc;
   json stats;
   for (const json& m : maps) {
-    if (m["name"] == "weft_svc_v1") {
+    if (m["name"] == "weft_svc_v2") {
       svc = m;
     } else if (m["name"] == "weft_stats_v1") {
       stats = m;
@@ -65,10 +65,10 @@ TEST_F(MapWeftctlTest, ListShowsEveryPinnedMapWithItsShape) {
   ASSERT_FALSE(svc.is_null()) << maps.dump();
   EXPECT_EQ(svc["type"], "hash");
   EXPECT_EQ(svc["key_size"], 20);
-  EXPECT_EQ(svc["value_size"], 16);
+  EXPECT_EQ(svc["value_size"], 32);
   EXPECT_EQ(svc["max_entries"], WEFT_MAX_SERVICES);
   EXPECT_EQ(svc["entries"], 1);
-  EXPECT_EQ(svc["pin"], sandbox_.bpffsRoot() + "/maps/weft_svc_v1");
+  EXPECT_EQ(svc["pin"], sandbox_.bpffsRoot() + "/maps/weft_svc_v2");
   ASSERT_FALSE(stats.is_null()) << maps.dump();
   EXPECT_EQ(stats["type"], "percpu_array");
   EXPECT_EQ(stats["entries"], WEFT_STATS_SLOTS);
@@ -183,8 +183,8 @@ TEST_F(MapWeftctlTest, InvalidKeysAndValuesAreRejectedAndNothingIsWritten) {
     std::string err;
   } cases[] = {
       {{"map", "update", "weft_svc", key, R"({"svc_id":1,"bogus":2})"},
-       "weftctl: map weft_svc_v1: field value.bogus: unknown field (struct weft_svc_value has "
-       "svc_id, count, half, algo, flags, generation)\n"},
+       "weftctl: map weft_svc_v2: field value.bogus: unknown field (struct weft_svc_value has "
+       "svc_id, count, half, algo, flags, generation, maglev_size, affinity_timeout_s)\n"},
       {{"map", "update", "weft_be", "5",
         R"({"addr":"127.0.0.300","port":1,"proto":"tcp","family":"ipv4","state":0})"},
        "weftctl: map weft_be_v1: field value.addr: \"127.0.0.300\" is not an IPv4 or IPv6 "
@@ -193,12 +193,12 @@ TEST_F(MapWeftctlTest, InvalidKeysAndValuesAreRejectedAndNothingIsWritten) {
         R"({"addr":"127.0.0.9","port":70000,"proto":"tcp","family":"ipv4","state":0})"},
        "weftctl: map weft_be_v1: field value.port: 70000 is out of range 0..65535\n"},
       {{"map", "get", "weft_svc", R"({"addr":"10.96.0.10","port":80})"},
-       "weftctl: map weft_svc_v1: field key.proto: missing (struct weft_svc_key needs addr, "
+       "weftctl: map weft_svc_v2: field key.proto: missing (struct weft_svc_key needs addr, "
        "port, proto, family)\n"},
       {{"map", "update", "weft_be", "-1", be},
        "weftctl: map weft_be_v1: field key: -1 is out of range 0..4294967295\n"},
       {{"map", "dump", "weft_nope"}, "weftctl: map \"weft_nope\" is not pinned here (maps: "},
-      {{"map", "get", "../maps/weft_svc_v1", key}, "is not pinned here"},
+      {{"map", "get", "../maps/weft_svc_v2", key}, "is not pinned here"},
   };
   for (const Case& c : cases) {
     CommandResult r = sandbox_.weftctl(c.args);

@@ -179,7 +179,10 @@ bool Sandbox::waitForBackends(const std::string& service, std::vector<std::strin
     std::vector<std::string> seen;
     if (rows) {
       for (const BackendRow& row : *rows) {
-        seen.push_back(row.endpoint());
+        // Drained backends stay listed while they hold connections; they take no new ones.
+        if (row.state != "draining" && row.state != "drained") {
+          seen.push_back(row.endpoint());
+        }
       }
       std::sort(seen.begin(), seen.end());
     }

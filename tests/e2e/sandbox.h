@@ -72,8 +72,9 @@ class Sandbox {
   std::optional<std::vector<BackendRow>> backendList(const std::string& service);
   // Whether `service list -o json` shows `service` (by name) with `backends` backends.
   bool serviceHasBackendCount(const std::string& service, int backends);
-  // Polls weftctl until `service` lists exactly `expected` (endpoint() strings, any
-  // order). For an empty set the service itself must be listed. On timeout returns
+  // Polls weftctl until the backends `service` lists as taking new connections are exactly
+  // `expected` (endpoint() strings, any order; rows in state "draining" or "drained" left
+  // out). For an empty set the service itself must be listed. On timeout returns
   // false and leaves the last weftctl answer in *last.
   bool waitForBackends(const std::string& service, std::vector<std::string> expected,
                        milliseconds timeout = milliseconds(10000), std::string* last = nullptr);
