@@ -121,7 +121,7 @@ TEST_F(ApiWeftctlTest, RegisterListShowDeregisterThroughWeftctl) {
 
   r = weftctl({"endpoint", "list", "web"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("HEALTHY"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("SERVING"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("127.0.0.1:8081"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("http:/health every 1s (timeout 500ms)"), std::string::npos) << r.out;
 

@@ -56,5 +56,22 @@ TEST_F(AgentTest, CleanupRemovesPinsAndAttachments) {
   EXPECT_TRUE(sandbox_.removeCgroup());
 }
 
+// Started twice by mistake: the second agent must leave the first one's programs and maps alone.
+TEST_F(AgentTest, ASecondAgentOnTheSameConfigStopsBeforeTouchingTheDataPlane) {
+  auto& b1 = tcpServer("b1");
+  AgentConfig config = sandbox_.baseConfig();
+  config.services.push_back({"web", "10.96.0.10", 80, "tcp", "round_robin", {backendOf(b1)}});
+  ASSERT_NO_FATAL_FAILURE(startAgent(config));
+
+  CommandResult second = sandbox_.runSecondAgent(milliseconds(15000));
+  EXPECT_EQ(second.exit_code, 1) << second.err;
+  EXPECT_NE(second.err.find("another process listens on it (is weftd already running?)"),
+            std::string::npos)
+      << second.err;
+  EXPECT_EQ(second.err.find("data plane attached"), std::string::npos) << second.err;
+  EXPECT_EQ(runClient(sandbox_.procsFile(), [&] { return fetchName(endpoint("10.96.0.10", 80)); }),
+            "b1");
+}
+
 }  // namespace
 }  // namespace weft::e2e

@@ -126,6 +126,12 @@ CommandResult Sandbox::cleanupAgent() {
   return runCommand({weftd(), "--cleanup", "--config", config_path_}, milliseconds(15000));
 }
 
+CommandResult Sandbox::runSecondAgent(milliseconds timeout) {
+  std::vector<std::string> argv = prefix_;
+  argv.insert(argv.end(), {weftd(), "--config", config_path_});
+  return runCommand(argv, timeout);
+}
+
 std::optional<std::vector<BackendRow>> Sandbox::backendList(const std::string& service) {
   CommandResult r = weftctl({"-o", "json", "backend", "list", service});
   if (r.exit_code != 0) {

@@ -68,6 +68,9 @@ class Sandbox {
 
   CommandResult weftctl(const std::vector<std::string>& args);
   CommandResult cleanupAgent();
+  // Runs another weftd on this sandbox's config in the foreground until it exits (or is
+  // killed at `timeout`), beside the one startAgent() started.
+  CommandResult runSecondAgent(milliseconds timeout);
   // Parsed `backend list SERVICE -o json`; nullopt when weftctl fails or prints junk.
   std::optional<std::vector<BackendRow>> backendList(const std::string& service);
   // Whether `service list -o json` shows `service` (by name) with `backends` backends.

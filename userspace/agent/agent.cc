@@ -18,6 +18,7 @@
 #include "userspace/agent/startup_health.h"
 #include "userspace/agent/udp_reaper_hook.h"
 #include "userspace/api/api_server.h"
+#include "userspace/api/listen_address.h"
 #include "userspace/common/log.h"
 #include "userspace/config/config_parser.h"
 #include "userspace/controller/bpf_map_store.h"
@@ -103,6 +104,11 @@ Agent::~Agent() {
 
 Status Agent::start() {
   if (auto st = probeSockLbFeatures(); !st) {
+    return st;
+  }
+  // A second weftd on the same config must stop before it re-attaches programs or writes the
+  // maps the running one owns; its API socket is the quickest tell.
+  if (auto st = api::prepareSocketPath(config_.api.socket); !st) {
     return st;
   }
   auto loaded = loadDataPlane({config_.bpffs_root, config_.cgroup});

@@ -100,13 +100,31 @@ std::string formatMs(uint64_t ms) {
   return fmt::format("{}s", ms / 1000);
 }
 
+namespace {
+
+// "maglev (table 16381, client_addr)": the registry leaves defaults out, so they are filled in.
+std::string algorithmText(const nlohmann::json& service) {
+  std::string algorithm = text(service, "algorithm");
+  if (algorithm != "maglev") {
+    return algorithm;
+  }
+  uint64_t size = number(service, "maglev_table_size");
+  std::string key = text(service, "hash_key");
+  return fmt::format("maglev (table {}, {})", size == 0 ? WEFT_MAGLEV_DEFAULT_SIZE : size,
+                     key.empty() ? "client_addr" : key);
+}
+
+}  // namespace
+
 nlohmann::ordered_json serviceRow(const nlohmann::json& service) {
   nlohmann::ordered_json row;
   row["ns"] = text(service, "ns");
   row["name"] = text(service, "name");
   row["vip"] = orDash(text(service, "vip"));
   row["ports"] = portsText(service);
-  row["algorithm"] = text(service, "algorithm");
+  row["algorithm"] = algorithmText(service);
+  uint64_t affinity = number(service, "affinity_timeout_seconds");
+  row["affinity"] = affinity == 0 ? std::string("-") : formatMs(affinity * 1000);
   row["split"] = splitText(service);
   row["labels"] = labelsText(service);
   return row;
@@ -128,9 +146,12 @@ nlohmann::ordered_json endpointRow(const nlohmann::json& endpoint) {
   row["check"] = checkText(endpoint);
   uint64_t ttl = number(endpoint, "ttl_seconds");
   row["ttl"] = ttl == 0 ? std::string("-") : formatMs(ttl * 1000);
+  // The API's "healthy" means "takes new connections" (passing checks, not expired, not
+  // drained, weight above 0); a drained endpoint that passes its checks would read as
+  // unhealthy under that name.
   auto healthy = endpoint.find("healthy");
   if (healthy != endpoint.end() && healthy->is_boolean()) {
-    row["healthy"] = healthy->get<bool>() ? "yes" : "no";
+    row["serving"] = healthy->get<bool>() ? "yes" : "no";
   }
   row["labels"] = labelsText(endpoint);
   return row;

@@ -11,7 +11,7 @@ namespace weft::cli {
 
 // One flat row per service: ns, name, vip, ports, algorithm, split, labels.
 nlohmann::ordered_json serviceRow(const nlohmann::json& service);
-// One flat row per endpoint: id, version, zone, weight, drained, check, ttl, healthy, labels.
+// One flat row per endpoint: id, version, zone, weight, drained, check, ttl, serving, labels.
 nlohmann::ordered_json endpointRow(const nlohmann::json& endpoint);
 
 // A service as "key: value" lines, then its endpoints as a table when the JSON has them.

@@ -438,6 +438,7 @@ Status Controller::updateService(ServiceState& state, const ServiceConfig& confi
                {"svc_id", state.id},
                {"algorithm", algorithmName(config.algorithm)},
                {"backends", wanted->slots.size()},
+               {"maglev_size", state.value.maglev_size},
                {"maglev_slots_written", maglev_writes},
                {"generation", state.value.generation}});
   }
