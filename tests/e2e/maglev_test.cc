@@ -241,6 +241,90 @@ TEST_F(MaglevTest, AFreshAgentWithOtherBackendIdsSendsEveryClientToTheSameBacken
   EXPECT_EQ(moved, 0);
 }
 
+// An IPv6 socket bound to ::ffff:a.b.c.d and connecting to the IPv4 service through its
+// mapped address is the same client as an IPv4 socket bound to a.b.c.d.
+TEST_F(MaglevTest, MappedIpv4ClientsLandWhereTheirIpv4AddressDoes) {
+  std::vector<BackendSpec> backends;
+  for (int i = 0; i < 4; ++i) {
+    backends.push_back(
+        backendOf(fixedServer("b" + std::to_string(i + 1), kFirstBackendPort + 20 + i)));
+  }
+  AgentConfig config = sandbox_.baseConfig();
+  config.services.push_back({"web", "10.96.0.10", 80, "tcp", "maglev", backends});
+  ASSERT_NO_FATAL_FAILURE(startAgent(config));
+  Endpoint vip = endpoint("10.96.0.10", 80);
+  Endpoint mapped = endpoint("::ffff:10.96.0.10", 80);
+
+  constexpr int kPairs = 200;
+  std::string raw = runClient(
+      sandbox_.procsFile(),
+      [&] {
+        std::vector<std::string> names;
+        for (int i = 0; i < kPairs; ++i) {
+          names.push_back(fetchNameFrom(clientAddress(i), 0, vip));
+          names.push_back(fetchNameFrom("::ffff:" + clientAddress(i), 0, mapped));
+        }
+        return joinNames(names);
+      },
+      kPassTimeout);
+  Assignment pairs = splitNames(raw);
+  ASSERT_EQ(pairs.size(), 2u * kPairs) << raw.substr(0, 400);
+  int differ = 0;
+  std::map<std::string, int> shares;
+  for (int i = 0; i < kPairs; ++i) {
+    differ += pairs[2 * i] != pairs[2 * i + 1] ? 1 : 0;
+    ++shares[pairs[2 * i]];
+  }
+  std::printf("maglev mapped IPv4: %d of %d pairs differ; shares %s\n", differ, kPairs,
+              describe(shares).c_str());
+  EXPECT_EQ(differ, 0);
+  EXPECT_EQ(shares.size(), 4u) << describe(shares);
+}
+
+// IPv6 clients: by address and port, the ports of ::1 spread and stay; by address alone they
+// are one client.
+TEST_F(MaglevTest, Ipv6ClientsHashByAddressAndPort) {
+  std::vector<BackendSpec> backends;
+  for (const char* name : {"s1", "s2", "s3"}) {
+    backends.push_back(backendOf(tcpServer(name, AF_INET6)));
+  }
+  AgentConfig config = sandbox_.baseConfig();
+  ServiceSpec by_port{"web6", "fd00:96::10", 80, "tcp", "maglev", backends};
+  by_port.hash_key = "client_addr_port";
+  ServiceSpec by_addr{"web6a", "fd00:96::11", 80, "tcp", "maglev", backends};
+  config.services.push_back(by_port);
+  config.services.push_back(by_addr);
+  ASSERT_NO_FATAL_FAILURE(startAgent(config));
+  Endpoint port_vip = endpoint("fd00:96::10", 80);
+  Endpoint addr_vip = endpoint("fd00:96::11", 80);
+
+  constexpr int kPorts = 150;
+  auto pass = [&](const Endpoint& vip) {
+    std::string raw = runClient(
+        sandbox_.procsFile(),
+        [&] {
+          std::vector<std::string> names;
+          for (int i = 0; i < kPorts; ++i) {
+            names.push_back(fetchNameFrom("::1", static_cast<uint16_t>(kUdpFirstPort + i), vip));
+          }
+          return joinNames(names);
+        },
+        kPassTimeout);
+    Assignment names = splitNames(raw);
+    EXPECT_EQ(names.size(), static_cast<size_t>(kPorts)) << raw.substr(0, 400);
+    return names;
+  };
+  Assignment first = pass(port_vip);
+  Assignment second = pass(port_vip);
+  Assignment by_address = pass(addr_vip);
+  std::printf("maglev ipv6 client_addr_port: %s; second pass moved %d; client_addr: %s\n",
+              describe(sharesOf(first)).c_str(), differences(first, second),
+              describe(sharesOf(by_address)).c_str());
+  EXPECT_EQ(differences(first, second), 0);
+  EXPECT_EQ(sharesOf(first).size(), 3u) << describe(sharesOf(first));
+  EXPECT_EQ(sharesOf(by_address).size(), 1u) << describe(sharesOf(by_address));
+}
+
 TEST_F(MaglevTest, UdpHashOnAddressAndPortSpreadsOneAddressAndIsStable) {
   auto& u1 = udpServer("u1");
   auto& u2 = udpServer("u2");
