@@ -45,7 +45,8 @@
 /* Maglev table slots over all consistent-hash services (no-prealloc, so a bound, not a cost):
  * 256 services at the default size. */
 #define WEFT_MAX_MAGLEV_SLOTS 4194304
-#define WEFT_MAX_AFFINITY 262144
+/* LRU maps are preallocated: 65,536 remembered clients cost about 6 MB of kernel memory. */
+#define WEFT_MAX_AFFINITY 65536
 
 /* Maglev table sizes: primes, so that every skip walks all slots. The default holds up to 163
  * backends at 100 slots each; the controller grows a table along a fixed ladder of primes when

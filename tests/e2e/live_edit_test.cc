@@ -38,6 +38,33 @@ std::string addr(const TcpNameServer& server) {
   return "127.0.0.1:" + std::to_string(server.port());
 }
 
+// A mesh client that holds a connection the balancer sent to `want` and says "open"; on "go"
+// it answers {"echo": the held connection's reply to a ping, "new": `connects` new connects
+// counted by backend}.
+MeshClient holdThenConnect(const std::string& procs, Endpoint vip, std::string want, int connects) {
+  return MeshClient::start(procs, [vip, want, connects](Channel& channel) {
+    UniqueFd held = tcpTo(vip, want);
+    channel.send(held.valid() ? "open" : "failed");
+    if (!channel.receive(milliseconds(30000))) {
+      return;
+    }
+    json out;
+    out["echo"] = sendAll(held.get(), "ping\n") ? recvLine(held.get(), kReplyTimeout).value_or("")
+                                                : "error:send";
+    out["new"] = countNames(vip, connects);
+    channel.send(out.dump());
+  });
+}
+
+// Sends "go" to a holdThenConnect() client and returns its report (null when none came).
+json reportOf(MeshClient& client) {
+  if (!client.channel().send("go")) {
+    return nullptr;
+  }
+  auto raw = client.channel().receive(milliseconds(30000));
+  return raw ? json::parse(*raw, nullptr, false) : json();
+}
+
 class LiveEditTest : public AgentTest {
  protected:
   void startRegistryAgent() {
@@ -139,19 +166,7 @@ TEST_F(LiveEditTest, BlueGreenSwitchMovesNewConnectionsOnlyAndRollsBack) {
   ok({"split", "set", "web", "blue=100", "green=0"});
   ASSERT_NO_FATAL_FAILURE(expectBackends({addr(blue)}));
 
-  Endpoint vip = vip_;
-  MeshClient client = MeshClient::start(sandbox_.procsFile(), [vip](Channel& channel) {
-    UniqueFd held = tcpTo(vip, "blue");
-    channel.send(held.valid() ? "open" : "failed");
-    if (!channel.receive(milliseconds(30000))) {
-      return;
-    }
-    json out;
-    out["echo"] = sendAll(held.get(), "ping\n") ? recvLine(held.get(), kReplyTimeout).value_or("")
-                                                : "error:send";
-    out["new"] = countNames(vip, 40);
-    channel.send(out.dump());
-  });
+  MeshClient client = holdThenConnect(sandbox_.procsFile(), vip_, "blue", 40);
   ASSERT_GT(client.pid(), 0);
   ASSERT_EQ(client.channel().receive(milliseconds(10000)), "open");
   uint64_t blue_before = blue.accepted();
@@ -159,12 +174,9 @@ TEST_F(LiveEditTest, BlueGreenSwitchMovesNewConnectionsOnlyAndRollsBack) {
   // One registry write; once weftctl returned and the maps show the flip, blue is done.
   ok({"split", "set", "web", "blue=0", "green=100"});
   ASSERT_NO_FATAL_FAILURE(expectBackends({addr(green)}));
-  ASSERT_TRUE(client.channel().send("go"));
-  auto raw = client.channel().receive(milliseconds(30000));
-  ASSERT_TRUE(raw.has_value());
-  json report = json::parse(*raw, nullptr, false);
-  EXPECT_EQ(report["echo"], "ping") << *raw;
-  EXPECT_EQ(report["new"], "green=40") << *raw;
+  json report = reportOf(client);
+  EXPECT_EQ(report["echo"], "ping") << report.dump();
+  EXPECT_EQ(report["new"], "green=40") << report.dump();
   EXPECT_EQ(blue.accepted(), blue_before);
   EXPECT_EQ(green.accepted(), 40u);
 
@@ -183,19 +195,7 @@ TEST_F(LiveEditTest, DrainAndWeightZeroStopNewConnectionsAndSurviveARestart) {
   ASSERT_NO_FATAL_FAILURE(registerEndpoint(b2, "v1"));
   ASSERT_NO_FATAL_FAILURE(expectBackends({addr(b1), addr(b2)}));
 
-  Endpoint vip = vip_;
-  MeshClient client = MeshClient::start(sandbox_.procsFile(), [vip](Channel& channel) {
-    UniqueFd held = tcpTo(vip, "b2");
-    channel.send(held.valid() ? "open" : "failed");
-    if (!channel.receive(milliseconds(30000))) {
-      return;
-    }
-    json out;
-    out["echo"] = sendAll(held.get(), "ping\n") ? recvLine(held.get(), kReplyTimeout).value_or("")
-                                                : "error:send";
-    out["new"] = countNames(vip, 20);
-    channel.send(out.dump());
-  });
+  MeshClient client = holdThenConnect(sandbox_.procsFile(), vip_, "b2", 20);
   ASSERT_GT(client.pid(), 0);
   ASSERT_EQ(client.channel().receive(milliseconds(10000)), "open");
   uint64_t b2_before = b2.accepted();
@@ -204,12 +204,9 @@ TEST_F(LiveEditTest, DrainAndWeightZeroStopNewConnectionsAndSurviveARestart) {
   ASSERT_EQ(drain.exit_code, 0) << drain.err;
   EXPECT_EQ(drain.out, "endpoint " + addr(b2) + " of default/web: drained\n");
   ASSERT_NO_FATAL_FAILURE(expectBackends({addr(b1)}));
-  ASSERT_TRUE(client.channel().send("go"));
-  auto raw = client.channel().receive(milliseconds(30000));
-  ASSERT_TRUE(raw.has_value());
-  json report = json::parse(*raw, nullptr, false);
-  EXPECT_EQ(report["echo"], "ping") << *raw;
-  EXPECT_EQ(report["new"], "b1=20") << *raw;
+  json report = reportOf(client);
+  EXPECT_EQ(report["echo"], "ping") << report.dump();
+  EXPECT_EQ(report["new"], "b1=20") << report.dump();
   EXPECT_EQ(b2.accepted(), b2_before);
 
   CommandResult list = api({"endpoint", "list", "web"});
