@@ -99,8 +99,8 @@ struct BackendListing {
 };
 
 // The backends `backend list` shows for one service: the active half's slots in slot order
-// (as connects see them), then ACTIVE members no slot names (a Maglev table's backends), then
-// DRAINING members, which keep only their established connections.
+// (as connects see them), then ACTIVE members no slot names (none, unless the maps were
+// edited by hand), then DRAINING members, which keep only their established connections.
 std::vector<BackendListing> listBackends(const Snapshot& snap, uint32_t svc_id) {
   std::vector<BackendListing> out;
   std::set<uint32_t> listed;

@@ -17,7 +17,6 @@ namespace weft {
 namespace {
 
 constexpr std::string_view kComponent = "controller";
-constexpr uint32_t kMaxAffinityTimeoutS = 86400;
 
 std::string describe(const ServiceConfig& svc) {
   return fmt::format("service \"{}\" ({})", svc.name, formatServiceKey(encodeServiceKey(svc)));
@@ -69,9 +68,9 @@ Status Controller::checkServices(const std::vector<ServiceConfig>& services) con
     if (std::string problem = maglevTableSizeProblem(svc.maglev_table_size); !problem.empty()) {
       return makeError(fmt::format("{}: maglev_table_size {}", describe(svc), problem));
     }
-    if (svc.affinity_timeout_s > kMaxAffinityTimeoutS) {
+    if (svc.affinity_timeout_s > kMaxAffinityTimeoutSeconds) {
       return makeError(fmt::format("{}: affinity_timeout_seconds {} is above {}", describe(svc),
-                                   svc.affinity_timeout_s, kMaxAffinityTimeoutS));
+                                   svc.affinity_timeout_s, kMaxAffinityTimeoutSeconds));
     }
     if (svc.name.size() >= WEFT_SVC_NAME_LEN) {
       return makeError(
@@ -330,7 +329,7 @@ Status Controller::ensureBackends(const std::vector<ServiceConfig>& services) {
 }
 
 Status Controller::addService(const ServiceConfig& config) {
-  auto wanted = desired(config);
+  auto wanted = desired(config, nullptr);
   if (!wanted) {
     return wanted.error();
   }
@@ -354,6 +353,7 @@ Status Controller::addService(const ServiceConfig& config) {
   if (auto st = writeMaglev(state, wanted->maglev); !st) {
     return st;
   }
+  state.maglev_input = wanted->maglev_input;
   if (auto st = putInfo(state, encodeServiceInfo(key, config.name)); !st) {
     return st;
   }
@@ -378,7 +378,7 @@ Status Controller::addService(const ServiceConfig& config) {
 }
 
 Status Controller::updateService(ServiceState& state, const ServiceConfig& config) {
-  auto wanted = desired(config);
+  auto wanted = desired(config, &state);
   if (!wanted) {
     return wanted.error();
   }
@@ -403,6 +403,7 @@ Status Controller::updateService(ServiceState& state, const ServiceConfig& confi
   if (auto st = writeMaglev(state, wanted->maglev); !st) {
     return st;
   }
+  state.maglev_input = wanted->maglev_input;
   maglev_writes = summary_.map_writes - maglev_writes;
 
   value = serviceValue(value, config, *wanted);
@@ -586,18 +587,17 @@ std::vector<uint32_t> Controller::activeBackends(const ServiceState& state) cons
   return ids;
 }
 
-Result<Controller::Desired> Controller::desired(const ServiceConfig& config) const {
+Result<Controller::Desired> Controller::desired(const ServiceConfig& config,
+                                                const ServiceState* state) const {
   Desired out;
   out.slots = desiredSlots(config);
   for (const BackendConfig& be : config.backends) {
     out.members[backendId(be, config.protocol)] = be.draining ? WEFT_BE_DRAINING : WEFT_BE_ACTIVE;
   }
   if (config.algorithm == WEFT_LB_MAGLEV) {
-    auto table = desiredMaglev(config);
-    if (!table) {
-      return table.error();
+    if (auto st = desiredMaglev(config, state, &out); !st) {
+      return st.error();
     }
-    out.maglev = std::move(table).value();
   }
   return out;
 }

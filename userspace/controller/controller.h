@@ -17,6 +17,7 @@
 #include "userspace/controller/id_allocator.h"
 #include "userspace/controller/map_encoding.h"
 #include "userspace/controller/map_store.h"
+#include "userspace/lb/maglev.h"
 
 namespace weft {
 
@@ -90,6 +91,15 @@ class Controller {
   }
 
  private:
+  // A Maglev table's inputs: backend identities and weights, their ids, and the table size.
+  struct MaglevInput {
+    std::vector<lb::MaglevBackend> backends;
+    std::vector<uint32_t> ids;
+    uint32_t size = 0;
+
+    bool operator==(const MaglevInput&) const = default;
+  };
+
   // What the maps hold for one service.
   struct ServiceState {
     uint32_t id = 0;
@@ -102,6 +112,9 @@ class Controller {
     // Maglev slots as written, index -> backend id; 0 where nothing is written. Readers use
     // the first value.maglev_size entries.
     std::vector<uint32_t> maglev;
+    // What `maglev` was built from, so an unchanged backend set is not built again on every
+    // sync; empty after adopt() (the first apply builds once).
+    MaglevInput maglev_input;
   };
 
   // What a service should look like in the maps.
@@ -109,6 +122,7 @@ class Controller {
     std::vector<uint32_t> slots;          // the active half, in order
     std::map<uint32_t, uint8_t> members;  // backend id -> WEFT_BE_* state
     std::vector<uint32_t> maglev;         // the Maglev table; empty unless Maglev
+    MaglevInput maglev_input;
   };
 
   // Backend identity: the address bytes, port, protocol and family of weft_backend.
@@ -151,9 +165,11 @@ class Controller {
   Status counted(Status st);
 
   std::vector<uint32_t> activeBackends(const ServiceState& state) const;
-  Result<Desired> desired(const ServiceConfig& config) const;
+  // `state` is the service as written, or null for a new one.
+  Result<Desired> desired(const ServiceConfig& config, const ServiceState* state) const;
   std::vector<uint32_t> desiredSlots(const ServiceConfig& config) const;
-  Result<std::vector<uint32_t>> desiredMaglev(const ServiceConfig& config) const;
+  // Fills out->maglev and out->maglev_input; reuses state's table when the inputs match.
+  Status desiredMaglev(const ServiceConfig& config, const ServiceState* state, Desired* out) const;
   static weft_svc_value serviceValue(const weft_svc_value& current, const ServiceConfig& config,
                                      const Desired& desired);
   void notifyUdpRemoved(const ServiceState& state, const std::vector<uint32_t>& before,

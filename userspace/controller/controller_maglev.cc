@@ -33,34 +33,38 @@ uint32_t maglevTableSize(uint32_t configured, size_t backends) {
 
 }  // namespace
 
-Result<std::vector<uint32_t>> Controller::desiredMaglev(const ServiceConfig& config) const {
-  std::vector<lb::MaglevBackend> backends;
-  std::vector<uint32_t> ids;
+Status Controller::desiredMaglev(const ServiceConfig& config, const ServiceState* state,
+                                 Desired* out) const {
+  MaglevInput& input = out->maglev_input;
   for (const BackendConfig& be : config.backends) {
     if (be.draining) {
       continue;
     }
     // The identity every host agrees on: address, port and protocol, never a local id.
     weft_backend value = encodeBackend(be, config.protocol, 0);
-    backends.push_back({formatBackend(value), std::max<uint32_t>(be.weight, 1)});
-    ids.push_back(backendId(be, config.protocol));
+    input.backends.push_back({formatBackend(value), std::max<uint32_t>(be.weight, 1)});
+    input.ids.push_back(backendId(be, config.protocol));
   }
-  if (backends.empty()) {
-    return std::vector<uint32_t>{};
+  if (input.backends.empty()) {
+    return {};
+  }
+  input.size = maglevTableSize(config.maglev_table_size, input.backends.size());
+  if (state != nullptr && state->maglev_input == input && state->maglev.size() == input.size) {
+    out->maglev = state->maglev;
+    return {};
   }
 
-  uint32_t size = maglevTableSize(config.maglev_table_size, backends.size());
-  auto table = lb::buildMaglevTable(backends, size);
+  auto table = lb::buildMaglevTable(input.backends, input.size);
   if (!table) {
     return makeError(
         fmt::format("service \"{}\": maglev table: {}", config.name, table.error().message));
   }
-  std::vector<uint32_t> out(table->size());
+  out->maglev.resize(table->size());
   for (size_t i = 0; i < table->size(); ++i) {
     uint32_t index = (*table)[i];
-    out[i] = index < ids.size() ? ids[index] : 0;
+    out->maglev[i] = index < input.ids.size() ? input.ids[index] : 0;
   }
-  return out;
+  return {};
 }
 
 Status Controller::writeMaglev(ServiceState& state, const std::vector<uint32_t>& table) {

@@ -15,6 +15,8 @@ namespace weft::lb {
 struct MaglevBackend {
   std::string key;      // stable identity, e.g. "127.0.0.1:8081/tcp" (same on every host)
   uint32_t weight = 1;  // 0: gets no slots; at most kMaglevMaxWeight
+
+  bool operator==(const MaglevBackend&) const = default;
 };
 
 // Table sizes are primes so that every skip in 1..size-1 walks all slots. The default fits up to
