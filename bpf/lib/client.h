@@ -21,13 +21,15 @@ static __always_inline bool client_v4_mapped(const __u32 addr[4])
 	return addr[0] == 0 && addr[1] == 0 && addr[2] == bpf_htonl(0x0000ffff);
 }
 
-/* Computed only for services that hash or remember clients, so other connects never pay. */
-static __always_inline void client_of(struct bpf_sock_addr *ctx, struct lb_client *client)
+/* Computed only for services that hash or remember clients, so other connects never pay;
+ * the flow part (a helper call for an unbound socket) only when the hash key includes it.
+ * `client` must come zeroed: the caller zeroes it anyway so the verifier sees it set. */
+static __always_inline void client_of(struct bpf_sock_addr *ctx, struct lb_client *client,
+				      bool with_flow)
 {
 	struct bpf_sock *sk = ctx->sk;
 	__u32 port = 0;
 
-	__builtin_memset(client, 0, sizeof(*client));
 	if (sk) {
 		port = sk->src_port;
 		if (sk->family == WEFT_AF_INET && sk->src_ip4) {
@@ -56,7 +58,8 @@ static __always_inline void client_of(struct bpf_sock_addr *ctx, struct lb_clien
 		client->id[0] = (__u32)netns;
 		client->id[1] = (__u32)(netns >> 32);
 	}
-	client->flow = port ? port : bpf_get_socket_cookie(ctx);
+	if (with_flow)
+		client->flow = port ? port : bpf_get_socket_cookie(ctx);
 }
 
 /* A 64-bit finalizer (murmur3's): every input bit moves about half the output bits, so

@@ -75,7 +75,8 @@ static __always_inline const struct weft_backend *lb_select(struct bpf_sock_addr
 	}
 
 	if (svc->affinity_timeout_s || svc->algo == WEFT_LB_MAGLEV)
-		client_of(ctx, &client);
+		client_of(ctx, &client,
+			  svc->algo == WEFT_LB_MAGLEV && (svc->flags & WEFT_SVC_F_HASH_PORT));
 	if (svc->affinity_timeout_s) {
 		affinity_key_of(svc, &client, &affinity_key);
 		id = affinity_lookup(svc, &affinity_key);

@@ -19,20 +19,6 @@ using nlohmann::json;
 
 constexpr milliseconds kReplyTimeout(3000);
 constexpr milliseconds kFlipTimeout(10000);
-// Round robin over two backends lands on each within two tries; slack for the start slot.
-constexpr int kTriesToReachBackend = 10;
-
-// A TCP connection to `vip` that the balancer sent to `want`, or an invalid fd.
-UniqueFd tcpTo(const Endpoint& vip, const std::string& want) {
-  for (int i = 0; i < kTriesToReachBackend; ++i) {
-    UniqueFd fd(::socket(vip.family(), SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (connectWithin(fd.get(), vip, kReplyTimeout) == 0 &&
-        recvLine(fd.get(), kReplyTimeout) == want) {
-      return fd;
-    }
-  }
-  return UniqueFd();
-}
 
 std::string addr(const TcpNameServer& server) {
   return "127.0.0.1:" + std::to_string(server.port());

@@ -21,18 +21,6 @@ constexpr int kTriesToReachBackend = 10;
 // The reaper runs after the maps flip, so the test waits for its effect, bounded.
 constexpr int kReapWaitMs = 5000;
 
-// A TCP connection to `vip` that the balancer sent to `want`, or an invalid fd.
-UniqueFd tcpTo(const Endpoint& vip, const std::string& want) {
-  for (int i = 0; i < kTriesToReachBackend; ++i) {
-    UniqueFd fd(::socket(vip.family(), SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (connectWithin(fd.get(), vip, kReplyTimeout) == 0 &&
-        recvLine(fd.get(), kReplyTimeout) == want) {
-      return fd;
-    }
-  }
-  return UniqueFd();
-}
-
 // A connected UDP socket to `vip` whose replies come from `want`, or an invalid fd.
 UniqueFd udpTo(const Endpoint& vip, const std::string& want) {
   for (int i = 0; i < kTriesToReachBackend; ++i) {

@@ -241,6 +241,16 @@ std::string fetchName(const Endpoint& to, milliseconds timeout) {
   return *name;
 }
 
+UniqueFd tcpTo(const Endpoint& vip, const std::string& want, int tries, milliseconds timeout) {
+  for (int i = 0; i < tries; ++i) {
+    UniqueFd fd(::socket(vip.family(), SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (connectWithin(fd.get(), vip, timeout) == 0 && recvLine(fd.get(), timeout) == want) {
+      return fd;
+    }
+  }
+  return UniqueFd();
+}
+
 std::string countNames(const Endpoint& to, int connects) {
   std::map<std::string, int> counts;
   for (int i = 0; i < connects; ++i) {

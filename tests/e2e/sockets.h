@@ -75,6 +75,11 @@ std::string fetchName(const Endpoint& to, milliseconds timeout = milliseconds(30
 // failures counted under their error text).
 std::string countNames(const Endpoint& to, int connects);
 
+// A TCP connection to `vip` that the balancer sent to the backend named `want` (connecting
+// up to `tries` times, e.g. to step round robin to it), or an invalid fd.
+UniqueFd tcpTo(const Endpoint& vip, const std::string& want, int tries = 10,
+               milliseconds timeout = milliseconds(3000));
+
 // getpeername() as Endpoint::str(), or "error:getpeername:<errno name>".
 std::string peerOf(int fd);
 
