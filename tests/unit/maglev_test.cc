@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Maglev tables: SipHash vectors, size checks, determinism, balance by weight, disruption bounds
-// when a backend leaves or joins, and changedSlots.
+// when a backend leaves or joins.
 #include "userspace/lb/maglev.h"
 
 #include <gtest/gtest.h>
@@ -375,72 +375,6 @@ TEST(MaglevDisruptionTest, RemovingOrAddingOneOfNMovesAboutOneNth) {
     std::printf("maglev disruption n=%zu size=%u: worst extra moved x n %.3f (bound %.2f)\n", n,
                 dc.size, worst, dc.bound);
   }
-}
-
-// The brute-force answer by key, for comparison.
-std::vector<uint32_t> changedByKey(const std::vector<std::string>& a,
-                                   const std::vector<std::string>& b) {
-  std::vector<uint32_t> out;
-  for (uint32_t s = 0; s < a.size(); ++s) {
-    if (a[s] != b[s]) {
-      out.push_back(s);
-    }
-  }
-  return out;
-}
-
-TEST(MaglevChangedSlotsTest, ComparesOwnersByKeyNotIndex) {
-  auto backends = makeBackends(10);
-  auto table = build(backends, 1009);
-
-  auto reversed = backends;
-  std::reverse(reversed.begin(), reversed.end());
-  auto reversed_table = build(reversed, 1009);
-  ASSERT_NE(table, reversed_table);  // same owners, different indices
-  auto none = changedSlots(backends, table, reversed, reversed_table);
-  ASSERT_TRUE(none.ok());
-  EXPECT_TRUE(none->empty());
-
-  auto fewer = reversed;
-  fewer.erase(fewer.begin() + 3);
-  fewer[0].weight = 3;
-  auto fewer_table = build(fewer, 1009);
-  auto changed = changedSlots(backends, table, fewer, fewer_table);
-  ASSERT_TRUE(changed.ok());
-  EXPECT_EQ(*changed, changedByKey(owners(backends, table), owners(fewer, fewer_table)));
-  EXPECT_FALSE(changed->empty());
-}
-
-TEST(MaglevChangedSlotsTest, EmptyToFilledAndBack) {
-  auto backends = makeBackends(3);
-  auto table = build(backends, 307);
-  auto empty = build({}, 307);
-
-  auto up = changedSlots({}, empty, backends, table);
-  ASSERT_TRUE(up.ok());
-  EXPECT_EQ(up->size(), 307u);
-  auto down = changedSlots(backends, table, {{"10.9.9.9:1/tcp", 0}}, empty);
-  ASSERT_TRUE(down.ok());
-  EXPECT_EQ(down->size(), 307u);
-  auto still = changedSlots({}, empty, {}, empty);
-  ASSERT_TRUE(still.ok());
-  EXPECT_TRUE(still->empty());
-}
-
-TEST(MaglevChangedSlotsTest, RejectsMismatchedSizesAndBadIndices) {
-  auto backends = makeBackends(3);
-  auto a = build(backends, 307);
-  auto b = build(backends, 311);
-  auto mismatch = changedSlots(backends, a, backends, b);
-  ASSERT_FALSE(mismatch.ok());
-  EXPECT_EQ(mismatch.error().message, "maglev tables differ in size: old 307 slots, new 311 slots");
-
-  auto bad = a;
-  bad[5] = 3;
-  auto out_of_range = changedSlots(backends, a, backends, bad);
-  ASSERT_FALSE(out_of_range.ok());
-  EXPECT_EQ(out_of_range.error().message,
-            "maglev new table slot 5: backend index 3 is outside the 3 backends");
 }
 
 }  // namespace

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <functional>
 #include <numeric>
-#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -230,55 +229,6 @@ Result<std::vector<uint32_t>> buildMaglevTableWith(const std::vector<MaglevBacke
     fillBySchedule(cursors, max_weight, table);
   }
   return table;
-}
-
-Result<std::vector<uint32_t>> changedSlots(const std::vector<MaglevBackend>& old_backends,
-                                           const std::vector<uint32_t>& old_table,
-                                           const std::vector<MaglevBackend>& new_backends,
-                                           const std::vector<uint32_t>& new_table) {
-  if (old_table.size() != new_table.size()) {
-    return makeError(fmt::format("maglev tables differ in size: old {} slots, new {} slots",
-                                 old_table.size(), new_table.size()));
-  }
-
-  // Translate old indices to new ones once, so the per-slot work is an integer compare. A key
-  // that is gone maps to kGone, which no new slot holds (kMaglevEmpty, or an index below
-  // new_backends.size()).
-  constexpr uint32_t kGone = kMaglevEmpty - 1;
-  std::unordered_map<std::string_view, uint32_t> new_index;
-  new_index.reserve(new_backends.size());
-  for (uint32_t i = 0; i < new_backends.size(); ++i) {
-    new_index.emplace(new_backends[i].key, i);
-  }
-  std::vector<uint32_t> old_to_new(old_backends.size(), kGone);
-  for (uint32_t i = 0; i < old_backends.size(); ++i) {
-    if (auto it = new_index.find(old_backends[i].key); it != new_index.end()) {
-      old_to_new[i] = it->second;
-    }
-  }
-
-  std::vector<uint32_t> changed;
-  for (uint32_t s = 0; s < new_table.size(); ++s) {
-    uint32_t was = old_table[s];
-    uint32_t now = new_table[s];
-    if (was != kMaglevEmpty && was >= old_backends.size()) {
-      return makeError(
-          fmt::format("maglev old table slot {}: backend index {} is outside the "
-                      "{} backends",
-                      s, was, old_backends.size()));
-    }
-    if (now != kMaglevEmpty && now >= new_backends.size()) {
-      return makeError(
-          fmt::format("maglev new table slot {}: backend index {} is outside the "
-                      "{} backends",
-                      s, now, new_backends.size()));
-    }
-    uint32_t was_in_new = was == kMaglevEmpty ? kMaglevEmpty : old_to_new[was];
-    if (was_in_new != now) {
-      changed.push_back(s);
-    }
-  }
-  return changed;
 }
 
 }  // namespace weft::lb

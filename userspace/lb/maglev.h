@@ -61,13 +61,4 @@ enum class MaglevFill { kAuto, kRounds, kSchedule };
 Result<std::vector<uint32_t>> buildMaglevTableWith(const std::vector<MaglevBackend>& backends,
                                                    uint32_t size, MaglevFill fill);
 
-// Slots whose owner (by backend key, not index) differs between two tables of the same size,
-// ascending, so a writer can update only those. Each table is read against its own backend list;
-// a slot that is kMaglevEmpty in one table and owned in the other counts as changed. Fails when
-// the sizes differ or a slot holds an index outside its backend list.
-Result<std::vector<uint32_t>> changedSlots(const std::vector<MaglevBackend>& old_backends,
-                                           const std::vector<uint32_t>& old_table,
-                                           const std::vector<MaglevBackend>& new_backends,
-                                           const std::vector<uint32_t>& new_table);
-
 }  // namespace weft::lb
